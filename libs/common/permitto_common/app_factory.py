@@ -1,0 +1,91 @@
+"""The part of create_app that every service shares: logging, request ids, errors, health, JWT, DB, Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+from flask_jwt_extended import JWTManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .errors import register_error_handlers
+from .health import add_readiness_check, health_blueprint
+from .observability import configure_logging, init_request_ids
+from .redis_conn import get_redis, init_redis
+from .security import init_jwt
+from .settings import CommonSettings
+
+DEFAULT_MAX_BODY = 1 * 1024 * 1024  # JSON APIs need little; file bytes go straight to storage
+
+
+def create_base_app(
+    import_name: str,
+    settings: CommonSettings,
+    *,
+    db: SQLAlchemy | None = None,
+    migrate: Migrate | None = None,
+    migrations_dir: str | None = None,
+    jwt: JWTManager | None = None,
+    jwt_private_key: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Flask:
+    app = Flask(import_name)
+    app.name = settings.service_name
+    app.config.update(
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_BODY,
+        INTERNAL_API_TOKEN=settings.internal_token,
+        APP_URL=settings.app_url,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if config:
+        app.config.update(config)
+
+    configure_logging(settings.service_name, settings.log_level)
+    init_request_ids(app)
+    register_error_handlers(app)
+    app.register_blueprint(health_blueprint())
+
+    @app.before_request
+    def _reject_oversized_body() -> None:
+        # Refuse by the declared length before routing or reading anything.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+
+    init_redis(app, settings.redis_url)
+    def check_redis() -> None:
+        get_redis(app).ping()
+
+    add_readiness_check(app, "redis", check_redis)
+
+    if db is not None:
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.database_url)
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_pre_ping": True,
+                "pool_size": 10,
+                "max_overflow": 10,
+                "pool_timeout": 5,
+                "connect_args": {"connect_timeout": 3, "application_name": settings.service_name},
+            },
+        )
+        db.init_app(app)
+        if migrate is not None:
+            migrate.init_app(app, db, directory=migrations_dir or "migrations")
+
+        def check_database() -> None:
+            db.session.execute(text("SELECT 1"))
+
+        add_readiness_check(app, "database", check_database)
+
+    if jwt is not None:
+        app.config.setdefault("JWT_COOKIE_SECURE", not app.debug and not app.testing)
+        init_jwt(app, jwt, public_key=settings.jwt_public_key, private_key=jwt_private_key)
+
+    return app

@@ -1,0 +1,54 @@
+"""One entrypoint per image: `permitto-entrypoint web|worker|scheduler|migrate`.
+
+The app comes from FLASK_APP (for example `permitto_auth.app:create_app`), so the
+Dockerfile, docker compose, Railway and `make up` all start a service the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+MODES = ("web", "worker", "scheduler", "migrate")
+
+
+def command_for(mode: str, env: dict[str, str]) -> list[str]:
+    app_ref = env.get("FLASK_APP")
+    if not app_ref:
+        raise SystemExit("environment variable FLASK_APP is required (for example permitto_auth.app:create_app)")
+    if mode == "web":
+        port = env.get("PORT", "8000")
+        host = env.get("BIND_HOST", "0.0.0.0")
+        factory = app_ref if app_ref.endswith(")") else app_ref + "()"
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"{host}:{port}",
+            "--worker-class", env.get("GUNICORN_WORKER_CLASS", "gthread"),
+            "--workers", env.get("WEB_CONCURRENCY", "2"),
+            "--threads", env.get("GUNICORN_THREADS", "8"),
+            "--timeout", env.get("GUNICORN_TIMEOUT", "30"),
+            "--graceful-timeout", "20",
+            "--keep-alive", "75",
+            "--log-level", "warning",
+            factory,
+        ]
+    flask = [sys.executable, "-m", "flask"]
+    if mode == "worker":
+        return flask + ["worker"]
+    if mode == "scheduler":
+        return flask + ["scheduler"]
+    if mode == "migrate":
+        return flask + ["db", "upgrade"]
+    raise SystemExit(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] not in MODES:
+        raise SystemExit(f"usage: permitto-entrypoint {{{'|'.join(MODES)}}}")
+    command = command_for(args[0], dict(os.environ))
+    os.execv(command[0], command)  # noqa: S606  (replace this process: signals reach gunicorn/RQ directly)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The one response envelope, and the handlers that put every error into it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, Response, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# HTTP status -> machine-readable code used in the error envelope.
+STATUS_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    428: "PRECONDITION_REQUIRED",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
+}
+
+
+class APIError(Exception):
+    """An error meant for the client: status, code, message and optional field details."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        details: Iterable[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+            self.code = code or STATUS_CODES.get(status, "ERROR")
+        if code is not None:
+            self.code = code
+        self.details = list(details or [])
+        self.headers = headers or {}
+
+
+class ValidationFailed(APIError):
+    status = 422
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, details: Iterable[dict[str, Any]], message: str = "The request is not valid.") -> None:
+        super().__init__(message, details=details)
+
+
+class NotFound(APIError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Forbidden(APIError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class Unauthorized(APIError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class Conflict(APIError):
+    status = 409
+    code = "CONFLICT"
+
+
+def field_error(field: str, message: str) -> dict[str, str]:
+    return {"field": field, "message": message}
+
+
+def success(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {"success": True, "data": data}
+    if meta is not None:
+        body["meta"] = meta
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def error_body(
+    status: int, message: str, *, code: str | None = None, details: Iterable[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code or STATUS_CODES.get(status, "ERROR"), "message": message}
+    detail_list = list(details or [])
+    if detail_list:
+        error["details"] = detail_list
+    request_id = g.get("request_id") if g else None
+    if request_id:
+        error["requestId"] = request_id
+    return {"success": False, "error": error}
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: Iterable[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    response = jsonify(error_body(status, message, code=code, details=details))
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+# Werkzeug's default descriptions are written for HTML pages; these read better in JSON.
+_MESSAGES = {
+    404: "No such resource.",
+    405: "This method is not allowed on this resource.",
+    413: "The request body is too large.",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error, whoever raised it, leaves as the envelope."""
+
+    @app.errorhandler(APIError)
+    def _api_error(exc: APIError) -> Response:
+        return error_response(exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = _MESSAGES.get(status) or (exc.description or exc.name)
+        headers: dict[str, str] = {}
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            headers["Allow"] = exc.get_response().headers["Allow"]
+        return error_response(status, message, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error: %s", exc)
+        return error_response(500, "Something went wrong on our side. The error was logged.")

@@ -1,0 +1,74 @@
+"""Liveness (no I/O) and readiness (each dependency checked) endpoints."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], None]  # raises when the dependency is not usable
+
+_CHECKS_KEY = "permitto.readiness_checks"
+
+
+def add_readiness_check(app: Flask, name: str, check: Check) -> None:
+    app.extensions.setdefault(_CHECKS_KEY, {})[name] = check
+
+
+def _run_one(name: str, check: Check) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        check()
+        result: dict[str, object] = {"ok": True}
+    except Exception as exc:  # any failure means not ready; the reason is reported
+        log.warning("readiness check %s failed: %s", name, exc)
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def run_checks(checks: dict[str, Check], *, parallel: bool = False) -> tuple[bool, dict[str, dict[str, object]]]:
+    """Run every check; in parallel when each one waits on the network (the gateway's services)."""
+    if parallel and len(checks) > 1:
+        with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="readyz") as pool:
+            futures = {name: pool.submit(_run_one, name, check) for name, check in checks.items()}
+            results = {name: future.result() for name, future in futures.items()}
+    else:
+        results = {name: _run_one(name, check) for name, check in checks.items()}
+    return all(result["ok"] for result in results.values()), results
+
+
+def health_blueprint() -> Blueprint:
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"success": True, "data": {"status": "ok", "service": current_app.name}})
+
+    @bp.get("/readyz")
+    def readyz() -> Response:
+        ready, results = run_checks(
+            current_app.extensions.get(_CHECKS_KEY, {}), parallel=current_app.config.get("READYZ_PARALLEL", False)
+        )
+        failed = [name for name, result in results.items() if not result["ok"]]
+        if ready:
+            return jsonify({"success": True, "data": {"status": "ready", "checks": results}})
+        body = {
+            "success": False,
+            "error": {
+                "code": "NOT_READY",
+                "message": "Not ready: " + ", ".join(failed) + " failed.",
+                "details": [{"field": name, "message": str(results[name]["error"])} for name in failed],
+            },
+            "data": {"status": "not_ready", "checks": results},
+        }
+        response = jsonify(body)
+        response.status_code = 503
+        return response
+
+    return bp

@@ -1,0 +1,185 @@
+"""Background jobs on RQ: enqueueing by name, a worker that runs each job in an app context,
+and one periodic scheduler that is safe to start twice.
+
+Jobs take ids and JSON, never ORM objects; another service's job is reached by enqueueing
+its dotted name on that service's queue (the kwargs are the contract).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from flask import Flask
+from rq import Queue, Retry, Worker
+from rq.executions import Execution
+from rq.job import Job
+
+from .observability import current_request_id, request_id_var
+from .redis_conn import get_redis
+
+log = logging.getLogger(__name__)
+
+# Queue names, one constant each, so enqueuers and workers cannot drift apart.
+QUEUE_PERMITS = "permits"
+QUEUE_FILES = "files"
+QUEUE_NOTIFICATIONS = "notifications"
+
+DEFAULT_TIMEOUT = 120
+DEFAULT_RETRY = Retry(max=5, interval=[5, 15, 60, 300, 900])
+FAILURE_TTL = 30 * 24 * 3600  # failed jobs stay inspectable for a month
+
+
+def enqueue(
+    app: Flask,
+    queue_name: str,
+    func: str,
+    *,
+    kwargs: dict[str, Any] | None = None,
+    job_id: str | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+    retry: Retry | None = DEFAULT_RETRY,
+) -> Job:
+    """Enqueue a job by dotted name, carrying the current request id for the logs."""
+    queue = Queue(queue_name, connection=get_redis(app))
+    return queue.enqueue(
+        func,
+        kwargs=kwargs or {},
+        job_id=job_id,
+        job_timeout=timeout,
+        retry=retry,
+        failure_ttl=FAILURE_TTL,
+        meta={"request_id": current_request_id()},
+    )
+
+
+class AppWorker(Worker):
+    """Runs every job inside the service's app context, with the originating request id."""
+
+    flask_app: Flask
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        token = request_id_var.set(job.meta.get("request_id") or f"job-{job.id}")
+        try:
+            with self.flask_app.app_context():
+                # The work horse is a forked child: it must not reuse the parent's pooled sockets.
+                db = self.flask_app.extensions.get("sqlalchemy")
+                if db is not None:
+                    db.engine.dispose(close=False)
+                return super().perform_job(job, queue, execution)
+        finally:
+            request_id_var.reset(token)
+
+
+def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False) -> bool:
+    worker_class = type("BoundAppWorker", (AppWorker,), {"flask_app": app})
+    worker = worker_class(
+        [Queue(name, connection=get_redis(app)) for name in queues],
+        connection=get_redis(app),
+        name=f"{app.name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+    )
+    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job enqueued once per period; the id is fixed so each period's run is enqueued once."""
+
+    id: str
+    func: str
+    queue: str
+    every_seconds: int
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    timeout: int = DEFAULT_TIMEOUT
+
+
+class Scheduler:
+    """Enqueues periodic jobs. Two schedulers may run by mistake: a Redis lease picks one leader,
+    and each period's slot is claimed with SET NX, so no period is enqueued twice either way."""
+
+    LEASE_SECONDS = 15
+
+    def __init__(self, app: Flask, jobs: Iterable[PeriodicJob], *, tick_seconds: float = 1.0) -> None:
+        self.app = app
+        self.jobs = list(jobs)
+        self.tick_seconds = tick_seconds
+        self.token = uuid.uuid4().hex
+        self.lease_key = f"permitto:scheduler:{app.name}:leader"
+        self.heartbeat_key = f"permitto:scheduler:{app.name}:heartbeat"
+        self._stop = threading.Event()
+
+    def stop(self, *_args: object) -> None:
+        self._stop.set()
+
+    def _hold_lease(self) -> bool:
+        redis = get_redis(self.app)
+        if redis.set(self.lease_key, self.token, nx=True, ex=self.LEASE_SECONDS):
+            return True
+        if redis.get(self.lease_key) == self.token.encode():
+            redis.expire(self.lease_key, self.LEASE_SECONDS)
+            return True
+        return False
+
+    def tick(self, now: float | None = None) -> list[str]:
+        """One pass: enqueue every job whose current period has not been enqueued yet."""
+        now = time.time() if now is None else now
+        redis = get_redis(self.app)
+        redis.set(self.heartbeat_key, str(now), ex=120)
+        enqueued = []
+        for job in self.jobs:
+            slot = int(now // job.every_seconds)
+            claim = f"permitto:scheduler:{self.app.name}:slot:{job.id}:{slot}"
+            if redis.set(claim, "1", nx=True, ex=max(job.every_seconds * 2, 60)):
+                enqueue(
+                    self.app,
+                    job.queue,
+                    job.func,
+                    kwargs=job.kwargs,
+                    job_id=f"{job.id}-{slot}",
+                    timeout=job.timeout,
+                    retry=None,  # the next period runs it again; sweeps are idempotent
+                )
+                enqueued.append(job.id)
+        return enqueued
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info("scheduler started", extra={"jobs": [job.id for job in self.jobs]})
+        while not self._stop.is_set():
+            try:
+                if self._hold_lease():
+                    self.tick()
+            except Exception:  # Redis blips must not kill the scheduler; the next tick retries
+                log.exception("scheduler tick failed")
+            self._stop.wait(self.tick_seconds)
+        redis = get_redis(self.app)
+        if redis.get(self.lease_key) == self.token.encode():
+            redis.delete(self.lease_key)
+        log.info("scheduler stopped")
+
+
+def register_job_commands(app: Flask, *, queues: Iterable[str], periodic: Iterable[PeriodicJob] = ()) -> None:
+    """`flask worker` and `flask scheduler`, so both run with the app's configuration."""
+    queue_list = list(queues)
+    periodic_list = list(periodic)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
+    def worker_command(burst: bool) -> None:
+        """Run an RQ worker for this service's queues."""
+        run_worker(app, queue_list, burst=burst)
+
+    @app.cli.command("scheduler")
+    def scheduler_command() -> None:
+        """Enqueue this service's periodic jobs, every period, once."""
+        Scheduler(app, periodic_list).run()

@@ -1,0 +1,110 @@
+"""Request ids and JSON logs: every line a service or job writes names the service and the request."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+_service_name = "permitto"
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def sane_request_id(candidate: str | None) -> str | None:
+    """An incoming id is kept only if it cannot smuggle anything into logs or headers."""
+    if candidate and _SANE_REQUEST_ID.match(candidate):
+        return candidate
+    return None
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, with the service name and the current request id."""
+
+    _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": _service_name,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            payload["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in self._RESERVED and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(service_name: str, level: str = "INFO") -> None:
+    """Called from create_app and worker start, never at import time."""
+    global _service_name
+    _service_name = service_name
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.handlers = [handler]
+    root.setLevel(level)
+    # Werkzeug's own request lines would duplicate ours, in another format.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def init_request_ids(app: Flask) -> None:
+    """Accept a sane X-Request-ID or make one; echo it; log one line per request."""
+    access_log = logging.getLogger("permitto.access")
+
+    @app.before_request
+    def _start() -> None:
+        rid = sane_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
+        g.request_id = rid
+        g.request_started = time.perf_counter()
+        g.request_id_token = request_id_var.set(rid)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers[REQUEST_ID_HEADER] = rid
+        started = g.get("request_started")
+        # Probes run every few seconds; logging them would drown the requests that matter.
+        if started is not None and request.path not in ("/healthz", "/readyz"):
+            access_log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)

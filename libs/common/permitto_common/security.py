@@ -1,0 +1,134 @@
+"""Access-token verification (RS256, public key only), the session deny list, roles and internal calls.
+
+Only the auth service is configured with the private key, so only it can mint tokens;
+every other service verifies locally with the public key and one Redis lookup.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Flask, Response, current_app, request
+from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
+from redis.exceptions import RedisError
+
+from .errors import APIError, Forbidden, error_response
+from .redis_conn import get_redis
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ROLES = ("SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER")
+ACCESS_TOKEN_TTL = timedelta(minutes=15)
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105  (a header name, not a secret)
+
+
+def deny_key_for_session(session_id: str) -> str:
+    return f"permitto:deny:sid:{session_id}"
+
+
+def revoked_before_key(user_id: str) -> str:
+    return f"permitto:deny:user-before:{user_id}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    role: str
+    session_id: str | None
+    token_id: str
+
+
+def init_jwt(app: Flask, jwt: JWTManager, *, public_key: str, private_key: str | None = None) -> None:
+    app.config.update(
+        JWT_ALGORITHM="RS256",
+        # Only RS256 is accepted: "none", and HS256 keyed with the public key, are refused.
+        JWT_DECODE_ALGORITHMS=["RS256"],
+        JWT_PUBLIC_KEY=public_key,
+        JWT_ACCESS_TOKEN_EXPIRES=ACCESS_TOKEN_TTL,
+        JWT_TOKEN_LOCATION=["headers", "cookies"],
+        JWT_COOKIE_SECURE=app.config.get("JWT_COOKIE_SECURE", True),
+        JWT_COOKIE_SAMESITE="Strict",
+        JWT_COOKIE_CSRF_PROTECT=True,
+        JWT_ACCESS_COOKIE_PATH="/",
+        JWT_ERROR_MESSAGE_KEY="message",
+    )
+    if private_key:
+        app.config["JWT_PRIVATE_KEY"] = private_key
+    jwt.init_app(app)
+
+    def unauthorized(message: str) -> Response:
+        return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.unauthorized_loader(lambda reason: unauthorized("Authentication required: " + reason.rstrip(".") + "."))
+    jwt.invalid_token_loader(lambda reason: unauthorized("The access token is not valid."))
+    jwt.expired_token_loader(lambda _h, _p: unauthorized("The access token has expired."))
+    jwt.revoked_token_loader(lambda _h, _p: unauthorized("The session of this token was ended."))
+    jwt.needs_fresh_token_loader(lambda _h, _p: unauthorized("A fresh login is required."))
+    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("The user of this token no longer exists."))
+
+    @jwt.token_in_blocklist_loader
+    def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        return is_token_revoked(payload)
+
+
+def is_token_revoked(payload: dict[str, Any]) -> bool:
+    """Revoked if its session was ended, or its user was revoked after it was issued."""
+    try:
+        redis = get_redis()
+        session_id = payload.get("sid")
+        keys = [revoked_before_key(str(payload.get("sub")))]
+        if session_id:
+            keys.append(deny_key_for_session(str(session_id)))
+        revoked_before, session_denied = (redis.mget(keys) + [None])[:2]
+    except RedisError as exc:
+        # Fail closed: a permit system must not accept a token it cannot check.
+        raise APIError("Sessions cannot be checked right now; try again shortly.", status=503) from exc
+    if session_denied is not None:
+        return True
+    return revoked_before is not None and float(payload.get("iat", 0)) < float(revoked_before)
+
+
+def current_identity() -> Identity:
+    claims = get_jwt()
+    return Identity(
+        user_id=str(claims["sub"]),
+        role=str(claims.get("role", "")),
+        session_id=claims.get("sid"),
+        token_id=str(claims.get("jti", "")),
+    )
+
+
+def require_auth(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Verify the access token; with roles given, the caller's role must be one of them."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            verify_jwt_in_request()
+            if roles and current_identity().role not in roles:
+                raise Forbidden("Your role does not allow this action.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def require_internal(view: Callable[P, R]) -> Callable[P, R]:
+    """Service-to-service endpoints: a shared secret header, compared in constant time."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        expected = current_app.config["INTERNAL_API_TOKEN"]
+        given = request.headers.get(INTERNAL_TOKEN_HEADER, "")
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Forbidden("Internal endpoint.")
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,100 @@
+"""Reading configuration from the environment, failing fast and by name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed; the message names the variable."""
+
+
+class Env:
+    """Typed access to an environment mapping (os.environ unless a test passes its own)."""
+
+    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+        self._source = os.environ if source is None else source
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self._source.get(name)
+        if value is None or value.strip() == "":
+            if default is None:
+                raise ConfigError(f"environment variable {name} is required but not set")
+            return default
+        return value
+
+    def optional(self, name: str) -> str | None:
+        value = self._source.get(name)
+        return value if value and value.strip() else None
+
+    def integer(self, name: str, default: int | None = None) -> int:
+        raw = self._source.get(name)
+        if raw is None or raw.strip() == "":
+            if default is None:
+                raise ConfigError(f"environment variable {name} is required but not set")
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        raw = self._source.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"environment variable {name} must be a boolean, got {raw!r}")
+
+    def csv(self, name: str, default: str = "") -> list[str]:
+        raw = self._source.get(name, default)
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def pem(self, name: str) -> str:
+        """A PEM key given inline (\\n escapes allowed, as Railway variables hold one line) or as a path."""
+        value = self.text(name)
+        if value.startswith("-----BEGIN"):
+            return value.replace("\\n", "\n")
+        if os.path.isfile(value):
+            with open(value, encoding="ascii") as handle:
+                return handle.read()
+        raise ConfigError(f"environment variable {name} must hold a PEM key or the path of one")
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku/Railway style postgres:// URLs and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """Settings every service reads the same way."""
+
+    service_name: str
+    database_url: str | None
+    redis_url: str
+    jwt_public_key: str
+    internal_token: str
+    log_level: str
+    app_url: str
+
+    @classmethod
+    def from_env(cls, service_name: str, env: Env | None = None, *, needs_database: bool = True) -> CommonSettings:
+        env = env or Env()
+        return cls(
+            service_name=service_name,
+            database_url=normalize_database_url(env.text("DATABASE_URL")) if needs_database else None,
+            redis_url=env.text("REDIS_URL"),
+            jwt_public_key=env.pem("JWT_PUBLIC_KEY"),
+            internal_token=env.text("INTERNAL_API_TOKEN"),
+            log_level=env.text("LOG_LEVEL", "INFO").upper(),
+            app_url=env.text("APP_URL", "http://localhost:8000"),
+        )
