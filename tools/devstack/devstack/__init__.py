@@ -1,0 +1,1 @@
+"""Local stack and test harness for Permitto: real engines, no Docker."""

@@ -1,0 +1,115 @@
+"""The processes of a Permitto system and the environment of each: the one table that `make up`,
+the cross-service tests and the docker compose check all read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .engines import DEV_S3_KEY, DEV_S3_SECRET
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    name: str
+    flask_app: str
+    database: str | None
+    worker: bool = False
+    scheduler: bool = False
+
+
+SERVICES: tuple[ServiceDef, ...] = (
+    ServiceDef("auth", "permitto_auth.app:create_app", "permitto_auth"),
+    ServiceDef("permits", "permitto_permits.app:create_app", "permitto_permits", worker=True, scheduler=True),
+    ServiceDef("files", "permitto_files.app:create_app", "permitto_files", worker=True),
+    ServiceDef("notifications", "permitto_notifications.app:create_app", "permitto_notifications", worker=True),
+    ServiceDef("gateway", "permitto_gateway.app:create_app", None),
+)
+
+SERVICE_BY_NAME = {service.name: service for service in SERVICES}
+
+# Default ports of `make up`; each can be moved with PERMITTO_<NAME>_PORT.
+DEFAULT_PORTS = {
+    "gateway": 8000,
+    "auth": 8001,
+    "permits": 8002,
+    "files": 8003,
+    "notifications": 8004,
+    "postgres": 55432,
+    "redis": 56379,
+    "s3": 59000,
+    "smtp": 1025,
+}
+
+BUCKET = "permitto-dev"
+
+
+@dataclass(frozen=True)
+class Process:
+    """One long-running process, named as its docker compose service is."""
+
+    name: str
+    service: str
+    mode: str  # web | worker | scheduler, the argument of permitto-entrypoint
+
+
+def processes() -> list[Process]:
+    result: list[Process] = []
+    for service in SERVICES:
+        result.append(Process(service.name, service.name, "web"))
+        if service.worker:
+            result.append(Process(f"{service.name}-worker", service.name, "worker"))
+        if service.scheduler:
+            result.append(Process(f"{service.name}-scheduler", service.name, "scheduler"))
+    return result
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the engines and services of one running system are."""
+
+    ports: dict[str, int]
+    database_urls: dict[str, str]
+    redis_url: str
+    jwt_private_key_file: str
+    jwt_public_key_file: str
+    internal_token: str
+    mail_dir: str
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+
+def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
+    """The environment a service's processes get; docker compose sets the same variables."""
+    env = {
+        "FLASK_APP": service.flask_app,
+        "PORT": str(endpoints.ports[service.name]),
+        "BIND_HOST": "127.0.0.1",
+        "REDIS_URL": endpoints.redis_url,
+        "JWT_PUBLIC_KEY": endpoints.jwt_public_key_file,
+        "INTERNAL_API_TOKEN": endpoints.internal_token,
+        "APP_URL": endpoints.service_url("gateway"),
+        "LOG_LEVEL": "INFO",
+        "WEB_CONCURRENCY": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if service.database:
+        env["DATABASE_URL"] = endpoints.database_urls[service.name]
+    if service.name == "auth":
+        env["JWT_PRIVATE_KEY"] = endpoints.jwt_private_key_file
+    if service.name == "files":
+        env.update(
+            S3_ENDPOINT_URL=f"http://127.0.0.1:{endpoints.ports['s3']}",
+            R2_ACCESS_KEY_ID=DEV_S3_KEY,
+            R2_SECRET_ACCESS_KEY=DEV_S3_SECRET,
+            R2_BUCKET_NAME=BUCKET,
+        )
+    if service.name == "notifications":
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(endpoints.ports["smtp"]),
+                   EMAIL_FROM="Permitto <noreply@permitto.local>")
+    if service.name == "gateway":
+        for other in SERVICES:
+            if other.name != "gateway":
+                env[f"{other.name.upper()}_URL"] = endpoints.service_url(other.name)
+        env["CORS_ORIGINS"] = "http://localhost:3000,http://127.0.0.1:3000"
+    return env

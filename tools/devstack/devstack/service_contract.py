@@ -1,0 +1,73 @@
+"""Tests every service passes the same way; a service's tests import them:
+
+    from devstack.service_contract import *  # noqa: F403
+
+They need the service's `app` and `client` fixtures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .pytest_plugin import schema_drift
+
+__all__ = [
+    "test_healthz_does_no_io",
+    "test_readyz_reports_every_check",
+    "test_unknown_route_is_a_404_envelope_with_request_id",
+    "test_insane_request_id_is_replaced",
+    "test_wrong_method_is_a_405_envelope",
+    "test_oversized_body_is_a_413_envelope",
+    "test_migrations_match_models",
+]
+
+
+def test_healthz_does_no_io(client: Any, app: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"success": True, "data": {"status": "ok", "service": app.name}}
+
+
+def test_readyz_reports_every_check(client: Any, app: Any) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json
+    checks = response.json["data"]["checks"]
+    assert checks["redis"]["ok"] is True
+    if "sqlalchemy" in app.extensions:
+        assert checks["database"]["ok"] is True
+
+
+def test_unknown_route_is_a_404_envelope_with_request_id(client: Any) -> None:
+    response = client.get("/nope", headers={"X-Request-ID": "test-request-0001"})
+    assert response.status_code == 404
+    assert response.json["success"] is False
+    assert response.json["error"]["code"] == "NOT_FOUND"
+    assert response.json["error"]["requestId"] == "test-request-0001"
+    assert response.headers["X-Request-ID"] == "test-request-0001"
+
+
+def test_insane_request_id_is_replaced(client: Any) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
+    assert response.headers["X-Request-ID"] != "bad id <script>"
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_wrong_method_is_a_405_envelope(client: Any) -> None:
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_oversized_body_is_a_413_envelope(client: Any, app: Any) -> None:
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/nope", data=b"x" * (limit + 1), content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_migrations_match_models(app: Any) -> None:
+    """The same check as `flask db check`: autogenerate finds nothing to do."""
+    if "sqlalchemy" not in app.extensions:
+        return
+    assert schema_drift(app.extensions["sqlalchemy"]) == []

@@ -1,0 +1,230 @@
+"""A whole Permitto system on one machine: engines, migrations, demo data and every process."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from .engines import MailCatcher, Postgres, Redis, S3Server, stop_process
+from .processes import BUCKET, SERVICE_BY_NAME, SERVICES, Endpoints, Process, processes, service_env
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def ensure_keys(key_dir: Path) -> tuple[Path, Path, str]:
+    """An RS256 key pair and an internal token for this machine, made once and kept."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key_dir.mkdir(parents=True, exist_ok=True)
+    private, public, token_file = key_dir / "jwt-private.pem", key_dir / "jwt-public.pem", key_dir / "internal-token"
+    if not private.exists() or not public.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        private.chmod(0o600)
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    if not token_file.exists():
+        token_file.write_text(secrets.token_urlsafe(32))
+        token_file.chmod(0o600)
+    return private, public, token_file.read_text().strip()
+
+
+@dataclass
+class Running:
+    process: Process
+    popen: subprocess.Popen[bytes]
+    pump: threading.Thread | None = None
+
+
+@dataclass
+class Stack:
+    var_dir: Path
+    ports: dict[str, int]
+    durable: bool = True
+    echo: bool = False  # copy process output to the console, prefixed
+    database_url: str | None = None  # an existing server to use instead of the embedded one
+    redis_url: str | None = None
+    db_prefix: str = ""
+    running: dict[str, Running] = field(default_factory=dict)
+    _engines: list[object] = field(default_factory=list)
+    endpoints: Endpoints | None = None
+
+    # engines -------------------------------------------------------------------------------------
+    def start_engines(self) -> Endpoints:
+        log_dir = self.var_dir / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        private, public, token = ensure_keys(self.var_dir / "keys")
+
+        if self.database_url:
+            from .engines import ensure_database
+
+            base = self.database_url.rsplit("/", 1)[0]
+            admin = base + "/postgres"
+            database_urls = {}
+            for service in SERVICES:
+                if service.database:
+                    name = self.db_prefix + service.database
+                    ensure_database(admin, name, fresh=not self.durable)
+                    database_urls[service.name] = f"{base}/{name}"
+        else:
+            postgres = Postgres(self.var_dir / "postgres", self.ports["postgres"], durable=self.durable)
+            postgres.start()
+            self._engines.append(postgres)
+            database_urls = {
+                service.name: postgres.ensure_database(self.db_prefix + service.database)
+                for service in SERVICES if service.database
+            }
+
+        if self.redis_url:
+            redis_url = self.redis_url
+        else:
+            redis = Redis(self.ports["redis"], self.var_dir / "redis" if self.durable else None)
+            redis.start()
+            self._engines.append(redis)
+            redis_url = redis.url()
+
+        s3 = S3Server(self.ports["s3"])
+        s3.start()
+        self._engines.append(s3)
+        s3.ensure_bucket(BUCKET)
+
+        mail = MailCatcher(self.ports["smtp"], self.var_dir / "mail")
+        mail.start()
+        self._engines.append(mail)
+
+        self.endpoints = Endpoints(
+            ports=self.ports,
+            database_urls=database_urls,
+            redis_url=redis_url,
+            jwt_private_key_file=str(private),
+            jwt_public_key_file=str(public),
+            internal_token=token,
+            mail_dir=str(self.var_dir / "mail"),
+        )
+        return self.endpoints
+
+    def env_for(self, service_name: str) -> dict[str, str]:
+        assert self.endpoints is not None, "start_engines first"
+        env = dict(os.environ)
+        env.update(service_env(SERVICE_BY_NAME[service_name], self.endpoints))
+        return env
+
+    # one-shot steps -------------------------------------------------------------------------------
+    def _run_once(self, service_name: str, args: list[str]) -> None:
+        result = subprocess.run(args, env=self.env_for(service_name), cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"{service_name}: {' '.join(args[-3:])} failed:\n{result.stderr[-4000:]}")
+
+    def migrate(self) -> None:
+        """Every service's migrations, in parallel: each owns its own database."""
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [
+                pool.submit(self._run_once, service.name,
+                            [sys.executable, "-m", "permitto_common.entrypoint", "migrate"])
+                for service in SERVICES if service.database
+            ]
+            for future in futures:
+                future.result()
+
+    def seed(self) -> None:
+        self._run_once("auth", [sys.executable, "-m", "flask", "seed-demo",
+                                "--output", str(self.var_dir / "demo-users.json")])
+
+    # long-running processes -----------------------------------------------------------------------
+    def start_process(self, process: Process) -> Running:
+        log_file = open(self.var_dir / "log" / f"{process.name}.log", "ab")  # noqa: SIM115 (closed by the pump)
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "permitto_common.entrypoint", process.mode],
+            env=self.env_for(process.service),
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
+        )
+        pump = threading.Thread(target=self._pump, args=(process.name, popen.stdout, log_file), daemon=True)
+        pump.start()
+        running = Running(process, popen, pump)
+        self.running[process.name] = running
+        return running
+
+    def _pump(self, name: str, stream: IO[bytes] | None, log_file: IO[bytes]) -> None:
+        assert stream is not None
+        width = max(len(p.name) for p in processes())
+        with log_file, stream:
+            for line in iter(stream.readline, b""):
+                log_file.write(line)
+                log_file.flush()
+                if self.echo:
+                    sys.stdout.write(f"{name:<{width}} | {line.decode(errors='replace')}")
+                    sys.stdout.flush()
+
+    def start_all(self) -> None:
+        for process in processes():
+            self.start_process(process)
+
+    def stop_process(self, name: str) -> None:
+        running = self.running.pop(name, None)
+        if running is not None:
+            stop_process(running.popen, grace=15)
+            if running.pump is not None:
+                running.pump.join(5)  # the pump closes the pipe and the log once output ends
+
+    def restart_process(self, name: str) -> None:
+        process = next(p for p in processes() if p.name == name)
+        self.stop_process(name)
+        self.start_process(process)
+
+    def readiness(self, name: str, timeout: float = 2.0) -> tuple[int, dict[str, object]]:
+        url = f"http://127.0.0.1:{self.ports[name]}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+        except (OSError, ValueError) as exc:
+            return 0, {"error": str(exc)}
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 90) -> None:
+        pending = set(names or [service.name for service in SERVICES])
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name in list(pending):
+                process = self.running.get(name)
+                if process is not None and process.popen.poll() is not None:
+                    log = (self.var_dir / "log" / f"{name}.log").read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{name} exited with code {process.popen.returncode}:\n{log}")
+                if self.readiness(name)[0] == 200:
+                    pending.discard(name)
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                details = {name: self.readiness(name)[1] for name in pending}
+                raise RuntimeError(f"not ready after {timeout:.0f} s: {details}")
+            time.sleep(0.1)
+
+    def stop_all(self) -> None:
+        # Gateway first (no new traffic), then services, workers, scheduler, then the engines.
+        for name in reversed(list(self.running)):
+            self.stop_process(name)
+        for engine in reversed(self._engines):
+            stop = getattr(engine, "stop", None)
+            if stop is not None:
+                try:
+                    stop()
+                except Exception as exc:  # keep stopping the rest
+                    print(f"warning: stopping {type(engine).__name__} failed: {exc}", file=sys.stderr)
+        self._engines.clear()

@@ -1,0 +1,94 @@
+"""`make test`: lint, type-check, every service's tests, then the cross-service tests through the gateway.
+
+PostgreSQL and Redis come from DATABASE_URL / REDIS_URL when set; otherwise embedded ones are
+started once here and shared by every step. Any failure, or a step that ran no test, fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .engines import Postgres, Redis, free_port
+from .stack import REPO_ROOT
+
+PACKAGES = [
+    "permitto_common",
+    "devstack",
+    "permitto_auth",
+    "permitto_permits",
+    "permitto_files",
+    "permitto_notifications",
+    "permitto_gateway",
+]
+UNIT_TEST_DIRS = [
+    "libs/common/tests",
+    "services/auth/tests",
+    "services/permits/tests",
+    "services/files/tests",
+    "services/notifications/tests",
+    "gateway/tests",
+]
+PYTEST_NO_TESTS = 5
+
+
+def run(name: str, args: list[str], env: dict[str, str]) -> None:
+    print(f"\n=== {name}: {' '.join(args)}", flush=True)
+    started = time.monotonic()
+    code = subprocess.call(args, cwd=REPO_ROOT, env=env)
+    elapsed = time.monotonic() - started
+    if code == PYTEST_NO_TESTS:
+        sys.exit(f"=== {name}: FAILED, no test was collected ({elapsed:.0f} s)")
+    if code != 0:
+        sys.exit(f"=== {name}: FAILED with exit code {code} ({elapsed:.0f} s)")
+    print(f"=== {name}: ok ({elapsed:.0f} s)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["lint", "typecheck", "unit", "cross"], action="append")
+    args = parser.parse_args()
+    steps = args.only or ["lint", "typecheck", "unit", "cross"]
+
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    started: list[Postgres | Redis] = []
+    workers = env.get("PYTEST_WORKERS", "2")
+    try:
+        if {"unit", "cross"} & set(steps):
+            base = Path(tempfile.mkdtemp(prefix="permitto-testrun-"))
+            if not env.get("DATABASE_URL"):
+                postgres = Postgres(base / "postgres", free_port(), durable=False)
+                postgres.start()
+                started.append(postgres)
+                env["DATABASE_URL"] = postgres.url()
+                print(f"started PostgreSQL for the tests on port {postgres.port}", flush=True)
+            if not env.get("REDIS_URL"):
+                redis = Redis(free_port())
+                redis.start()
+                started.append(redis)
+                env["REDIS_URL"] = redis.url()
+                print(f"started Redis for the tests on port {redis.port}", flush=True)
+        suite_started = time.monotonic()
+        if "lint" in steps:
+            run("lint", [sys.executable, "-m", "ruff", "check", "."], env)
+        if "typecheck" in steps:
+            run("typecheck", [sys.executable, "-m", "mypy", *[f"--package={p}" for p in PACKAGES]], env)
+        if "unit" in steps:
+            run("service tests", [sys.executable, "-m", "pytest", "-n", workers, *UNIT_TEST_DIRS], env)
+        if "cross" in steps:
+            run("cross-service tests", [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests"], env)
+        print(f"\nall steps passed in {time.monotonic() - suite_started:.0f} s", flush=True)
+    finally:
+        for engine in reversed(started):
+            engine.stop()
+
+
+if __name__ == "__main__":
+    main()
