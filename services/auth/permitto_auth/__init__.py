@@ -1,0 +1,1 @@
+"""The auth service: users, roles, projects, assignments, sessions and tokens."""

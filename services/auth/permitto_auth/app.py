@@ -1,0 +1,34 @@
+"""Application factory of the auth service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from permitto_common.app_factory import create_base_app
+
+from . import models  # noqa: F401  (registers the tables for migrations)
+from .commands import register_commands
+from .config import Settings
+from .extensions import db, jwt, migrate
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    settings = Settings.from_env()
+    app = create_base_app(
+        __name__,
+        settings.common,
+        db=db,
+        migrate=migrate,
+        migrations_dir=MIGRATIONS,
+        jwt=jwt,
+        jwt_private_key=settings.jwt_private_key,
+        config=test_config,
+    )
+    register_commands(app)
+    return app

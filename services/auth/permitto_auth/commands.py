@@ -1,0 +1,44 @@
+"""Flask CLI commands of the auth service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from .demo import seed_demo
+from .extensions import db
+from .models import User
+from .passwords import hash_password, policy_problems
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the demo logins here.")
+    def seed_demo_command(output: Path | None) -> None:
+        """Create the demo projects and users (idempotent)."""
+        logins = seed_demo()
+        if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(logins, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(f"demo data ready: {len(logins)} users")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.password_option()
+    def create_admin_command(email: str, name: str, password: str) -> None:
+        """Create the first SUPER_ADMIN of a new deployment."""
+        problems = policy_problems(password)
+        if problems:
+            raise click.ClickException("password needs " + ", ".join(problems))
+        existing = db.session.execute(
+            db.select(User).where(db.func.lower(User.email) == email.lower())
+        ).scalar_one_or_none()
+        if existing is not None:
+            raise click.ClickException(f"a user with email {email} exists already")
+        db.session.add(User(email=email, name=name, role="SUPER_ADMIN", password_hash=hash_password(password)))
+        db.session.commit()
+        click.echo(f"created SUPER_ADMIN {email}")

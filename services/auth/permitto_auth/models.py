@@ -1,0 +1,67 @@
+"""Users, projects and who is assigned to which project."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+ROLES = ("SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('SUPER_ADMIN','COORDINATOR','ISSUER','RECEIVER')", name="role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    assignments: Mapped[list[ProjectAssignment]] = relationship(
+        back_populates="user", foreign_keys="ProjectAssignment.user_id"
+    )
+
+
+# Emails are unique regardless of case: Ann@x.com and ann@x.com are one person.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class Project(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "projects"
+    __table_args__ = (CheckConstraint("code ~ '^[A-Z][A-Z0-9_]{1,19}$'", name="code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    assignments: Mapped[list[ProjectAssignment]] = relationship(back_populates="project")
+
+
+class ProjectAssignment(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "project_assignments"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    assigned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="assignments")
+    user: Mapped[User] = relationship(back_populates="assignments", foreign_keys=[user_id])

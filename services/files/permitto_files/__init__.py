@@ -1,0 +1,1 @@
+"""The files service: uploads to R2 through presigned URLs, signatures, thumbnails, downloads."""

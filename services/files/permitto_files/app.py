@@ -1,0 +1,31 @@
+"""Application factory of the files service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from permitto_common.app_factory import create_base_app
+from permitto_common.health import add_readiness_check
+from permitto_common.jobs import QUEUE_FILES, register_job_commands
+from permitto_common.settings import CommonSettings
+
+from .extensions import db, jwt, migrate
+from .storage import StorageSettings, check_bucket, init_storage
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    settings = CommonSettings.from_env("files")
+    storage = StorageSettings.from_env()
+    app = create_base_app(
+        __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
+    )
+    init_storage(app, storage)
+    add_readiness_check(app, "storage", lambda: check_bucket(app))
+    register_job_commands(app, queues=[QUEUE_FILES])
+    return app

@@ -1,0 +1,1 @@
+"""The notifications service: email, in-app notifications with live updates, push, preferences."""

@@ -1,0 +1,26 @@
+"""Application factory of the notifications service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from permitto_common.app_factory import create_base_app
+from permitto_common.jobs import QUEUE_NOTIFICATIONS, register_job_commands
+from permitto_common.settings import CommonSettings
+
+from .extensions import db, jwt, migrate
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    settings = CommonSettings.from_env("notifications")
+    app = create_base_app(
+        __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
+    )
+    register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])
+    return app

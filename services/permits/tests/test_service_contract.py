@@ -1,0 +1,3 @@
+"""The permits service passes the contract every service passes."""
+
+from devstack.service_contract import *  # noqa: F403
