@@ -1,0 +1,49 @@
+"""Application factory of the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import urllib3
+from flask import Flask, Response
+
+from permitto_common.app_factory import create_base_app
+from permitto_common.errors import NotFound
+from permitto_common.health import add_readiness_check
+
+from .config import Settings
+from .proxy import Upstreams
+from .routes import API_PREFIX, match
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    settings = Settings.from_env()
+    app = create_base_app(__name__, settings.common, config=test_config)
+    upstreams = Upstreams(settings.upstreams)
+    app.extensions["permitto.upstreams"] = upstreams
+    app.config["READYZ_PARALLEL"] = True  # each check waits on a service; run them at once
+    probe = urllib3.PoolManager(maxsize=4, retries=False)
+
+    def service_check(url: str) -> Callable[[], None]:
+        def check() -> None:
+            response = probe.request("GET", url + "/readyz", timeout=urllib3.Timeout(connect=1.0, read=2.0))
+            if response.status != 200:
+                raise RuntimeError(f"answered {response.status}")
+
+        return check
+
+    for name, url in settings.upstreams.items():
+        add_readiness_check(app, name, service_check(url))
+
+    @app.route(API_PREFIX + "/", defaults={"subpath": ""}, methods=METHODS)
+    @app.route(API_PREFIX + "/<path:subpath>", methods=METHODS)
+    def proxy(subpath: str) -> Response:
+        route = match("/" + subpath)
+        if route is None:
+            raise NotFound("No such API route.")
+        return upstreams.forward(route, API_PREFIX + "/" + subpath)
+
+    return app

@@ -1,0 +1,38 @@
+"""The routing table, in one place: which service owns which public path under /api/v1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str  # path under /api/v1, matched on whole segments
+    service: str
+    timeout: float = 10.0  # seconds to wait for the upstream's answer
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/auth", "auth"),
+    Route("/users", "auth"),
+    Route("/projects", "auth"),
+    Route("/templates", "permits"),
+    Route("/permits", "permits", timeout=30.0),
+    Route("/files", "files", timeout=30.0),
+    Route("/notifications", "notifications"),
+)
+
+SERVICES = tuple(sorted({route.service for route in ROUTES}))
+
+
+def match(path: str) -> Route | None:
+    """The route whose prefix is the longest whole-segment match of path (path is under /api/v1)."""
+    best: Route | None = None
+    for route in ROUTES:
+        if (path == route.prefix or path.startswith(route.prefix + "/")) and (
+            best is None or len(route.prefix) > len(best.prefix)
+        ):
+            best = route
+    return best

@@ -1,0 +1,43 @@
+import threading
+
+import pytest
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import make_server
+
+from devstack.engines import free_port
+from devstack.pytest_plugin import build_test_app, service_env
+from permitto_gateway.app import create_app
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    """A stand-in service on a real socket: echoes what reached it, so forwarding can be checked."""
+    echo = Flask("echo")
+
+    @echo.route("/api/v1/<path:rest>", methods=["GET", "POST", "DELETE"])
+    def everything(rest):
+        return jsonify({
+            "path": request.path,
+            "query": request.query_string.decode(),
+            "body": request.get_data(as_text=True),
+            "request_id": request.headers.get("X-Request-ID"),
+            "authorization": request.headers.get("Authorization"),
+        }), 207, {"X-Upstream": "echo"}
+
+    @echo.get("/readyz")
+    def readyz():
+        return Response("{}", 200)
+
+    server = make_server("127.0.0.1", free_port(), echo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app(test_engines, upstream):
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
+    env = service_env(test_engines, "gateway", database=False, AUTH_URL=upstream, PERMITS_URL=dead, FILES_URL=upstream,
+                      NOTIFICATIONS_URL=upstream)
+    return build_test_app(create_app, env)

@@ -1,0 +1,59 @@
+"""Routing and forwarding: envelopes for unknown routes and dead services, bodies passed unchanged."""
+
+from devstack.service_contract import (  # noqa: F401  (the shared contract, less readiness: a service is down here)
+    test_healthz_does_no_io,
+    test_insane_request_id_is_replaced,
+    test_oversized_body_is_a_413_envelope,
+    test_unknown_route_is_a_404_envelope_with_request_id,
+    test_wrong_method_is_a_405_envelope,
+)
+from permitto_gateway.routes import match
+
+
+def test_routes_match_whole_segments_only():
+    assert match("/permits").service == "permits"
+    assert match("/permits/123/approve").service == "permits"
+    assert match("/permitsx") is None
+    assert match("/users/1").service == "auth"
+    assert match("/internal/users") is None
+
+
+def test_unknown_api_route_is_a_404_envelope(client):
+    response = client.get("/api/v1/nope")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "NOT_FOUND"
+
+
+def test_forwarding_keeps_path_query_body_status_and_headers(client):
+    response = client.post(
+        "/api/v1/users/42?x=1&y=2",
+        data='{"a": 1}',
+        content_type="application/json",
+        headers={"X-Request-ID": "gateway-test-0001", "Authorization": "Bearer abc"},
+    )
+    assert response.status_code == 207
+    assert response.headers["X-Upstream"] == "echo"
+    assert response.headers["X-Request-ID"] == "gateway-test-0001"
+    assert response.json == {
+        "path": "/api/v1/users/42",
+        "query": "x=1&y=2",
+        "body": '{"a": 1}',
+        "request_id": "gateway-test-0001",
+        "authorization": "Bearer abc",
+    }
+
+
+def test_a_dead_service_is_a_503_envelope_naming_it(client):
+    response = client.get("/api/v1/permits")
+    assert response.status_code == 503
+    assert response.json["success"] is False
+    assert response.json["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "permits" in response.json["error"]["message"]
+
+
+def test_readyz_names_the_dead_service(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["data"]["checks"]["auth"]["ok"] is True
+    assert response.json["data"]["checks"]["permits"]["ok"] is False
+    assert "permits" in response.json["error"]["message"]
