@@ -1,0 +1,45 @@
+# Permitto: `make up` starts everything, `make test` checks everything. Python 3.11+ is all it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SERVICE_DIRS := services/auth services/permits services/files services/notifications gateway
+REQUIREMENTS := requirements-dev.txt $(foreach d,$(SERVICE_DIRS),$(d)/requirements.txt)
+PACKAGES := libs/common tools/devstack $(SERVICE_DIRS)
+
+.PHONY: up test install lint typecheck unit cross lock clean-var help
+
+help:
+	@echo "make up        start the whole system (PostgreSQL, Redis, S3, mail, services, workers, scheduler, gateway)"
+	@echo "make test      install what the tests need, then lint, type-check and run every test"
+	@echo "make lock      recompile the pinned requirements files from the .in files"
+
+$(STAMP): $(REQUIREMENTS) $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt $(foreach d,$(SERVICE_DIRS),-r $(d)/requirements.txt)
+	$(BIN)/python -m pip install --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: install
+	$(BIN)/python -m devstack.up
+
+test: install
+	$(BIN)/python -m devstack.testrun
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/python -m devstack.testrun --only typecheck
+
+lock: install
+	@for d in $(SERVICE_DIRS); do (cd $$d && $(CURDIR)/$(BIN)/uv pip compile requirements.in -o requirements.txt -q --python-version 3.11 --no-header --annotation-style line); done
+	$(BIN)/uv pip compile requirements-dev.in -o requirements-dev.txt -q --python-version 3.11 --no-header --annotation-style line
+
+clean-var:
+	rm -rf var
