@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devstack.api_client import Api
 from devstack.engines import free_port
 from devstack.processes import DEFAULT_PORTS
 from devstack.stack import Stack
@@ -25,6 +26,8 @@ def system():
         # its own Redis database, apart from the ones the service tests use
         redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url else None,
         db_prefix="system_",
+        # Tests speak for many clients: each sends its own X-Forwarded-For, as a load balancer would.
+        overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1"}},
     )
     try:
         stack.start_engines()
@@ -46,3 +49,53 @@ def gateway(system):
 def http():
     with requests.Session() as session:
         yield session
+
+
+_ip_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def new_api(gateway):
+    """Make API clients, each from a fresh address so per-IP limits of one test never touch another."""
+    made = []
+
+    def make() -> Api:
+        n = next(_ip_counter)
+        api = Api(gateway, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}")
+        made.append(api)
+        return api
+
+    yield make
+    for api in made:
+        api.session.close()
+
+
+@pytest.fixture(scope="session")
+def demo(system):
+    """The demo logins by role key, e.g. demo['issuer.downtown'] -> (email, password)."""
+    import json
+
+    users = json.loads((system.var_dir / "demo-users.json").read_text())
+    return {user["email"].split("@")[0]: (user["email"], user["password"]) for user in users}
+
+
+@pytest.fixture(scope="session")
+def tokens(gateway, demo):
+    """One access token per demo role, logged in once for the session."""
+    result = {}
+    for key in ("admin", "coordinator", "issuer.downtown", "issuer.harbor", "receiver.downtown", "receiver.harbor"):
+        api = Api(gateway, f"10.250.0.{len(result) + 1}")
+        result[key] = api.login(*demo[key])["accessToken"]
+        api.session.close()
+    return result
+
+
+@pytest.fixture(scope="session")
+def ids(gateway, tokens):
+    """Ids of the demo projects and users, read once through the API."""
+    api = Api(gateway, "10.250.1.1")
+    api.token = tokens["admin"]
+    projects = {p["code"]: p["id"] for p in api.get("/projects").json()["data"]}
+    users = {u["email"].split("@")[0]: u["id"] for u in api.get("/users", params={"limit": 100}).json()["data"]}
+    api.session.close()
+    return {"projects": projects, "users": users}

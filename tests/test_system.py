@@ -87,8 +87,8 @@ def test_demo_logins_are_written_for_scripts(system):
 
 def test_mail_catcher_keeps_every_message(system):
     message = EmailMessage()
-    message["From"] = "noreply@permitto.local"
-    message["To"] = "someone@permitto.local"
+    message["From"] = "noreply@permitto.example"
+    message["To"] = "someone@permitto.example"
     message["Subject"] = "Invitation to Permitto ✓"
     message.set_content("Set your password: http://localhost:8000/reset?token=abc")
     with smtplib.SMTP("127.0.0.1", system.ports["smtp"], timeout=10) as smtp:
@@ -97,7 +97,7 @@ def test_mail_catcher_keeps_every_message(system):
     files = list(mail_dir.glob("*.eml"))
     assert len(files) == 1
     text = files[0].read_text()
-    assert "X-Envelope-To: someone@permitto.local" in text
+    assert "X-Envelope-To: someone@permitto.example" in text
     assert "Set your password" in text
 
 

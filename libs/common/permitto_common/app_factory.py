@@ -11,6 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
 from .health import add_readiness_check, health_blueprint
@@ -33,7 +34,7 @@ def create_base_app(
     jwt_private_key: str | None = None,
     config: Mapping[str, Any] | None = None,
 ) -> Flask:
-    app = Flask(import_name)
+    app = Flask(import_name, static_folder=None)
     app.name = settings.service_name
     app.config.update(
         MAX_CONTENT_LENGTH=DEFAULT_MAX_BODY,
@@ -44,6 +45,11 @@ def create_base_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if config:
         app.config.update(config)
+
+    if settings.trusted_proxy_hops:
+        # The client address comes from the proxies we trust, never from what a client claims.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     configure_logging(settings.service_name, settings.log_level)
     init_request_ids(app)

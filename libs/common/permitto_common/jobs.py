@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry, SimpleWorker, Worker
 from rq.executions import Execution
 from rq.job import Job
 
@@ -62,26 +62,38 @@ def enqueue(
     )
 
 
-class AppWorker(Worker):
+class _AppContextMixin:
     """Runs every job inside the service's app context, with the originating request id."""
 
     flask_app: Flask
+    forks = True
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         token = request_id_var.set(job.meta.get("request_id") or f"job-{job.id}")
         try:
             with self.flask_app.app_context():
-                # The work horse is a forked child: it must not reuse the parent's pooled sockets.
                 db = self.flask_app.extensions.get("sqlalchemy")
-                if db is not None:
+                if self.forks and db is not None:
+                    # The work horse is a forked child: it must not reuse the parent's pooled sockets.
                     db.engine.dispose(close=False)
-                return super().perform_job(job, queue, execution)
+                return bool(super().perform_job(job, queue, execution))  # type: ignore[misc]
         finally:
             request_id_var.reset(token)
 
 
-def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False) -> bool:
-    worker_class = type("BoundAppWorker", (AppWorker,), {"flask_app": app})
+class AppWorker(_AppContextMixin, Worker):
+    """Forks a work horse per job (production): a crash or leak in one job cannot take the worker down."""
+
+
+class InProcessAppWorker(_AppContextMixin, SimpleWorker):
+    """Runs jobs in its own process: tests use it, so jobs see the test's rolled-back transaction."""
+
+    forks = False
+
+
+def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False, fork: bool = True) -> bool:
+    base = AppWorker if fork else InProcessAppWorker
+    worker_class = type("BoundAppWorker", (base,), {"flask_app": app})
     worker = worker_class(
         [Queue(name, connection=get_redis(app)) for name in queues],
         connection=get_redis(app),

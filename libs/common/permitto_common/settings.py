@@ -85,6 +85,7 @@ class CommonSettings:
     internal_token: str
     log_level: str
     app_url: str
+    trusted_proxy_hops: int
 
     @classmethod
     def from_env(cls, service_name: str, env: Env | None = None, *, needs_database: bool = True) -> CommonSettings:
@@ -97,4 +98,6 @@ class CommonSettings:
             internal_token=env.text("INTERNAL_API_TOKEN"),
             log_level=env.text("LOG_LEVEL", "INFO").upper(),
             app_url=env.text("APP_URL", "http://localhost:8000"),
+            # How many proxies in front set X-Forwarded-For: 1 for a service behind the gateway.
+            trusted_proxy_hops=env.integer("TRUSTED_PROXY_HOPS", 0),
         )

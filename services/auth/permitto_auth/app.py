@@ -14,6 +14,7 @@ from . import models  # noqa: F401  (registers the tables for migrations)
 from .commands import register_commands
 from .config import Settings
 from .extensions import db, jwt, migrate
+from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -31,4 +32,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         config=test_config,
     )
     register_commands(app)
+    register_views(app)
     return app

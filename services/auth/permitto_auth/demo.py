@@ -24,13 +24,13 @@ DEMO_PROJECTS = (
 )
 
 DEMO_USERS = (
-    DemoUser("admin@permitto.local", "Ada Admin", "SUPER_ADMIN", ()),
-    DemoUser("coordinator@permitto.local", "Chloé Coordinator", "COORDINATOR", ("DOWNTOWN", "HARBOR")),
-    DemoUser("issuer.downtown@permitto.local", "Ivan Issuer", "ISSUER", ("DOWNTOWN",)),
-    DemoUser("issuer.harbor@permitto.local", "Ingrid Issuer", "ISSUER", ("HARBOR",)),
-    DemoUser("receiver.downtown@permitto.local", "Rafael Receiver", "RECEIVER", ("DOWNTOWN",)),
-    DemoUser("receiver.harbor@permitto.local", "Rosa Receiver", "RECEIVER", ("HARBOR",)),
-    DemoUser("receiver.both@permitto.local", "Björn Receiver", "RECEIVER", ("DOWNTOWN", "HARBOR")),
+    DemoUser("admin@permitto.example", "Ada Admin", "SUPER_ADMIN", ()),
+    DemoUser("coordinator@permitto.example", "Chloé Coordinator", "COORDINATOR", ("DOWNTOWN", "HARBOR")),
+    DemoUser("issuer.downtown@permitto.example", "Ivan Issuer", "ISSUER", ("DOWNTOWN",)),
+    DemoUser("issuer.harbor@permitto.example", "Ingrid Issuer", "ISSUER", ("HARBOR",)),
+    DemoUser("receiver.downtown@permitto.example", "Rafael Receiver", "RECEIVER", ("DOWNTOWN",)),
+    DemoUser("receiver.harbor@permitto.example", "Rosa Receiver", "RECEIVER", ("HARBOR",)),
+    DemoUser("receiver.both@permitto.example", "Björn Receiver", "RECEIVER", ("DOWNTOWN", "HARBOR")),
 )
 
 

@@ -12,6 +12,7 @@ from permitto_common.app_factory import create_base_app
 from permitto_common.jobs import QUEUE_NOTIFICATIONS, register_job_commands
 from permitto_common.settings import CommonSettings
 
+from .channels.email import backend_from_env, init_email
 from .extensions import db, jwt, migrate
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -22,5 +23,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_base_app(
         __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
+    init_email(app, backend_from_env())
     register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])
     return app

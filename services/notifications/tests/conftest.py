@@ -5,5 +5,7 @@ from permitto_notifications.app import create_app
 
 
 @pytest.fixture(scope="session")
-def app(test_engines):
-    return build_test_app(create_app, service_env(test_engines, "notifications"))
+def app(test_engines, smtp_server):
+    env = service_env(test_engines, "notifications", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port),
+                      EMAIL_FROM="Permitto <noreply@permitto.test>")
+    return build_test_app(create_app, env)

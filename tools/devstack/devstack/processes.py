@@ -92,6 +92,8 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         "LOG_LEVEL": "INFO",
         "WEB_CONCURRENCY": "2",
         "PYTHONUNBUFFERED": "1",
+        # Services sit behind the gateway; the gateway itself is the edge on a laptop.
+        "TRUSTED_PROXY_HOPS": "0" if service.name == "gateway" else "1",
     }
     if service.database:
         env["DATABASE_URL"] = endpoints.database_urls[service.name]
@@ -106,7 +108,7 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         )
     if service.name == "notifications":
         env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(endpoints.ports["smtp"]),
-                   EMAIL_FROM="Permitto <noreply@permitto.local>")
+                   EMAIL_FROM="Permitto <noreply@permitto.example>")
     if service.name == "gateway":
         for other in SERVICES:
             if other.name != "gateway":

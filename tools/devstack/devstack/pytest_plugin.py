@@ -213,3 +213,37 @@ def s3_endpoint() -> Iterator[str]:
 
 
 TEST_BUCKET = "permitto-test"
+
+
+@dataclass
+class CaughtMail:
+    """Messages a real SMTP server received during the test session."""
+
+    port: int
+    messages: list[Any]
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if address.lower() in m["X-Envelope-To"].lower()]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[CaughtMail]:
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    caught = CaughtMail(free_port(), [])
+
+    class Keep:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            caught.messages.append(message)
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=caught.port)
+    controller.start()
+    try:
+        yield caught
+    finally:
+        controller.stop()

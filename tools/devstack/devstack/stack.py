@@ -58,6 +58,7 @@ class Stack:
     database_url: str | None = None  # an existing server to use instead of the embedded one
     redis_url: str | None = None
     db_prefix: str = ""
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)  # extra env per service
     running: dict[str, Running] = field(default_factory=dict)
     _engines: list[object] = field(default_factory=list)
     endpoints: Endpoints | None = None
@@ -120,6 +121,7 @@ class Stack:
         assert self.endpoints is not None, "start_engines first"
         env = dict(os.environ)
         env.update(service_env(SERVICE_BY_NAME[service_name], self.endpoints))
+        env.update(self.overrides.get(service_name, {}))
         return env
 
     # one-shot steps -------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""Request bodies and queries of the auth API (camelCase on the wire) and the shapes it returns."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from permitto_common.pagination import PageQuery
+
+from .models import Project, User
+
+Role = Literal["SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True,
+                              str_strip_whitespace=True)
+
+
+class LoginBody(Body):
+    # Not validated as an address: a malformed one is simply a wrong login, answered the same way.
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshBody(Body):
+    refresh_token: str | None = Field(None, min_length=20, max_length=200)
+
+
+class ForgotPasswordBody(Body):
+    email: EmailStr
+
+
+class ResetPasswordBody(Body):
+    token: str = Field(min_length=20, max_length=200)
+    password: str = Field(max_length=256)
+
+
+class ChangePasswordBody(Body):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class CreateUserBody(Body):
+    email: EmailStr
+    name: str = Field(min_length=2, max_length=120)
+    role: Role
+    project_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class UpdateUserBody(Body):
+    name: str | None = Field(None, min_length=2, max_length=120)
+    email: EmailStr | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserQuery(PageQuery):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    role: Role | None = None
+    project_id: uuid.UUID | None = None
+    active: bool | None = None
+    q: str | None = Field(None, min_length=1, max_length=100)
+
+
+def _valid_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Europe/London") from None
+    if value not in available_timezones() and value != "UTC":
+        raise ValueError("must be an IANA time zone such as Europe/London")
+    return value
+
+
+class CreateProjectBody(Body):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,19}$", description="upper case, 2-20 characters")
+    name: str = Field(min_length=2, max_length=200)
+    timezone: str = Field("UTC", max_length=64)
+    is_active: bool = True
+
+    _tz = field_validator("timezone")(_valid_timezone)
+
+
+class UpdateProjectBody(Body):
+    name: str | None = Field(None, min_length=2, max_length=200)
+    timezone: str | None = Field(None, max_length=64)
+    is_active: bool | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_timezone(value)
+
+
+class ProjectQuery(PageQuery):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    active: bool | None = None
+
+
+class AssignBody(Body):
+    user_id: uuid.UUID
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "isActive": user.is_active,
+        "hasPassword": user.password_hash is not None,
+        "createdAt": user.created_at.isoformat(),
+    }
+
+
+def project_out(project: Project) -> dict[str, Any]:
+    return {
+        "id": str(project.id),
+        "code": project.code,
+        "name": project.name,
+        "timezone": project.timezone,
+        "isActive": project.is_active,
+        "createdAt": project.created_at.isoformat(),
+    }

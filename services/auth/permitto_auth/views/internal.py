@@ -1,0 +1,70 @@
+"""/internal: what other services ask about users and projects. Never routed by the gateway."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+
+from permitto_common.errors import NotFound, ValidationFailed, field_error, success
+from permitto_common.security import require_internal
+
+from ..directory import project_members
+from ..extensions import db
+from ..models import Project, ProjectAssignment, User
+from ..schemas import project_out
+
+bp = Blueprint("internal", __name__, url_prefix="/internal")
+
+
+def _user(user: User) -> dict[str, object]:
+    return {"id": str(user.id), "name": user.name, "email": user.email, "role": user.role, "isActive": user.is_active}
+
+
+@bp.get("/users/<uuid:user_id>")
+@require_internal
+def user_by_id(user_id: uuid.UUID) -> Response:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return success(_user(user))
+
+
+@bp.get("/users")
+@require_internal
+def users_by_ids() -> Response:
+    try:
+        ids = [uuid.UUID(raw) for raw in request.args.get("ids", "").split(",") if raw]
+    except ValueError:
+        raise ValidationFailed([field_error("ids", "comma-separated user ids")]) from None
+    if len(ids) > 200:
+        raise ValidationFailed([field_error("ids", "at most 200 ids")])
+    users = db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
+    return success([_user(user) for user in users])
+
+
+@bp.get("/users/<uuid:user_id>/project-ids")
+@require_internal
+def user_project_ids(user_id: uuid.UUID) -> Response:
+    ids = db.session.scalars(select(ProjectAssignment.project_id).where(ProjectAssignment.user_id == user_id))
+    return success([str(project_id) for project_id in ids])
+
+
+@bp.get("/projects/<uuid:project_id>")
+@require_internal
+def project_by_id(project_id: uuid.UUID) -> Response:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound("No such project.")
+    return success(project_out(project))
+
+
+@bp.get("/projects/<uuid:project_id>/users")
+@require_internal
+def project_users(project_id: uuid.UUID) -> Response:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound("No such project.")
+    role = request.args.get("role")
+    return success([_user(user) for user, _ in project_members(project, role) if user.is_active])

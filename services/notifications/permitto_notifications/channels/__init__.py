@@ -1,0 +1,1 @@
+"""Delivery channels: email now; in-app and push join here."""
