@@ -99,3 +99,35 @@ def ids(gateway, tokens):
     users = {u["email"].split("@")[0]: u["id"] for u in api.get("/users", params={"limit": 100}).json()["data"]}
     api.session.close()
     return {"projects": projects, "users": users}
+
+
+@pytest.fixture
+def mailbox(system):
+    """Wait for the emails the system sent to one address (read back from the mail catcher's folder)."""
+    import time
+    from email import message_from_bytes, policy
+
+    def read(address: str, count: int = 1, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        found = []
+        while time.monotonic() < deadline:
+            found = []
+            for path in sorted(Path(system.endpoints.mail_dir).glob("*.eml")):
+                raw = path.read_bytes()
+                if f"X-Envelope-To: {address}".encode() in raw:
+                    found.append(message_from_bytes(raw, policy=policy.default))
+            if len(found) >= count:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} email(s) to {address}, found {len(found)}")
+
+    return read
+
+
+@pytest.fixture
+def auth_db(system):
+    """Read-only look into the auth database, for what the API must not show (hashes, audit)."""
+    import psycopg
+
+    with psycopg.connect(system.endpoints.database_urls["auth"].replace("+psycopg", ""), autocommit=True) as conn:
+        yield conn

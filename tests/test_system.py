@@ -40,8 +40,8 @@ def test_errors_are_json_never_html(http, gateway):
 
 def test_request_id_travels_to_the_service_and_its_logs(http, gateway, system):
     request_id = f"system-test-{time.time_ns()}"
-    response = http.get(f"{gateway}/api/v1/auth/no-such-thing", headers={"X-Request-ID": request_id}, timeout=10)
-    assert response.status_code == 404
+    response = http.post(f"{gateway}/api/v1/auth/login", json={}, headers={"X-Request-ID": request_id}, timeout=10)
+    assert response.status_code == 422
     assert response.headers["X-Request-ID"] == request_id
     assert response.json()["error"]["requestId"] == request_id
 
@@ -59,7 +59,8 @@ def test_request_id_travels_to_the_service_and_its_logs(http, gateway, system):
         assert entries[0]["service"] == name
 
 
-def test_a_stopped_service_is_a_503_and_recovers(http, gateway, system):
+def test_a_stopped_service_is_a_503_and_recovers(http, gateway, system, tokens):
+    http.headers["Authorization"] = f"Bearer {tokens['receiver.downtown']}"
     system.stop_process("permits")
     try:
         response = http.get(f"{gateway}/api/v1/permits", timeout=10)
@@ -88,16 +89,17 @@ def test_demo_logins_are_written_for_scripts(system):
 def test_mail_catcher_keeps_every_message(system):
     message = EmailMessage()
     message["From"] = "noreply@permitto.example"
-    message["To"] = "someone@permitto.example"
+    recipient = f"someone.{time.time_ns()}@permitto.example"
+    message["To"] = recipient
     message["Subject"] = "Invitation to Permitto ✓"
     message.set_content("Set your password: http://localhost:8000/reset?token=abc")
     with smtplib.SMTP("127.0.0.1", system.ports["smtp"], timeout=10) as smtp:
         smtp.send_message(message)
     mail_dir = Path(system.endpoints.mail_dir)
-    files = list(mail_dir.glob("*.eml"))
+    files = [f for f in mail_dir.glob("*.eml") if recipient in f.read_text()]
     assert len(files) == 1
     text = files[0].read_text()
-    assert "X-Envelope-To: someone@permitto.example" in text
+    assert f"X-Envelope-To: {recipient}" in text
     assert "Set your password" in text
 
 

@@ -6,15 +6,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import urllib3
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from permitto_common.app_factory import create_base_app
 from permitto_common.errors import NotFound
 from permitto_common.health import add_readiness_check
 
 from .config import Settings
+from .edge_auth import EdgeAuth
 from .proxy import Upstreams
-from .routes import API_PREFIX, match
+from .routes import API_PREFIX, is_public, match
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -23,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_env()
     app = create_base_app(__name__, settings.common, config=test_config)
     upstreams = Upstreams(settings.upstreams)
+    edge_auth = EdgeAuth(settings.common.jwt_public_key)
     app.extensions["permitto.upstreams"] = upstreams
     app.config["READYZ_PARALLEL"] = True  # each check waits on a service; run them at once
     probe = urllib3.PoolManager(maxsize=4, retries=False)
@@ -41,9 +43,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @app.route(API_PREFIX + "/", defaults={"subpath": ""}, methods=METHODS)
     @app.route(API_PREFIX + "/<path:subpath>", methods=METHODS)
     def proxy(subpath: str) -> Response:
-        route = match("/" + subpath)
+        path = "/" + subpath
+        route = match(path)
         if route is None:
             raise NotFound("No such API route.")
-        return upstreams.forward(route, API_PREFIX + "/" + subpath)
+        identity: dict[str, str] = {}
+        if not is_public(request.method, path):
+            claims = edge_auth.verify()
+            identity = {"X-Authenticated-User-Id": str(claims["sub"]), "X-Authenticated-Role": str(claims.get("role"))}
+        return upstreams.forward(route, API_PREFIX + path, extra_headers=identity)
 
     return app

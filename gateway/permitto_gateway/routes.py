@@ -26,6 +26,19 @@ ROUTES: tuple[Route, ...] = (
 
 SERVICES = tuple(sorted({route.service for route in ROUTES}))
 
+# The only API calls made without an access token; everything else is verified at the edge.
+PUBLIC: frozenset[tuple[str, str]] = frozenset({
+    ("POST", "/auth/login"),
+    ("POST", "/auth/refresh"),
+    ("POST", "/auth/forgot-password"),
+    ("POST", "/auth/reset-password"),
+    ("GET", "/auth/jwks.json"),
+})
+
+
+def is_public(method: str, path: str) -> bool:
+    return method == "OPTIONS" or (method, path.rstrip("/")) in PUBLIC
+
 
 def match(path: str) -> Route | None:
     """The route whose prefix is the longest whole-segment match of path (path is under /api/v1)."""

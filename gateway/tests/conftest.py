@@ -22,6 +22,8 @@ def upstream():
             "body": request.get_data(as_text=True),
             "request_id": request.headers.get("X-Request-ID"),
             "authorization": request.headers.get("Authorization"),
+            "user": request.headers.get("X-Authenticated-User-Id"),
+            "role": request.headers.get("X-Authenticated-Role"),
         }), 207, {"X-Upstream": "echo"}
 
     @echo.get("/readyz")
@@ -33,6 +35,25 @@ def upstream():
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def mint(test_engines):
+    """Sign access tokens with the test key pair, as the auth service would."""
+    import time
+    import uuid
+
+    import jwt
+
+    private = test_engines.private_key.read_bytes()
+
+    def make(sub="user-1", role="RECEIVER", ttl=900, **extra):
+        now = int(time.time())
+        claims = {"sub": sub, "role": role, "jti": uuid.uuid4().hex, "sid": uuid.uuid4().hex, "type": "access",
+                  "iat": now, "nbf": now, "exp": now + ttl, **extra}
+        return jwt.encode(claims, private, algorithm="RS256")
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -24,12 +24,14 @@ def test_unknown_api_route_is_a_404_envelope(client):
     assert response.json["error"]["code"] == "NOT_FOUND"
 
 
-def test_forwarding_keeps_path_query_body_status_and_headers(client):
+def test_forwarding_keeps_path_query_body_status_and_headers(client, mint):
+    token = mint(sub="u-42", role="ISSUER")
     response = client.post(
         "/api/v1/users/42?x=1&y=2",
         data='{"a": 1}',
         content_type="application/json",
-        headers={"X-Request-ID": "gateway-test-0001", "Authorization": "Bearer abc"},
+        headers={"X-Request-ID": "gateway-test-0001", "Authorization": f"Bearer {token}",
+                 "X-Authenticated-User-Id": "forged-admin"},
     )
     assert response.status_code == 207
     assert response.headers["X-Upstream"] == "echo"
@@ -39,12 +41,14 @@ def test_forwarding_keeps_path_query_body_status_and_headers(client):
         "query": "x=1&y=2",
         "body": '{"a": 1}',
         "request_id": "gateway-test-0001",
-        "authorization": "Bearer abc",
+        "authorization": f"Bearer {token}",
+        "user": "u-42",
+        "role": "ISSUER",
     }
 
 
-def test_a_dead_service_is_a_503_envelope_naming_it(client):
-    response = client.get("/api/v1/permits")
+def test_a_dead_service_is_a_503_envelope_naming_it(client, mint):
+    response = client.get("/api/v1/permits", headers={"Authorization": f"Bearer {mint()}"})
     assert response.status_code == 503
     assert response.json["success"] is False
     assert response.json["error"]["code"] == "SERVICE_UNAVAILABLE"
@@ -57,3 +61,32 @@ def test_readyz_names_the_dead_service(client):
     assert response.json["data"]["checks"]["auth"]["ok"] is True
     assert response.json["data"]["checks"]["permits"]["ok"] is False
     assert "permits" in response.json["error"]["message"]
+
+
+def test_protected_routes_need_a_valid_token_at_the_edge(client, mint):
+    for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic abc"},
+                    {"Authorization": f"Bearer {mint(ttl=-10)}"}):
+        response = client.get("/api/v1/users", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json["error"]["code"] == "UNAUTHORIZED"
+        assert "X-Upstream" not in response.headers  # refused before reaching the service
+
+
+def test_public_routes_pass_without_a_token(client):
+    response = client.post("/api/v1/auth/login", json={"email": "a", "password": "b"})
+    assert response.status_code == 207
+    assert response.json["user"] is None
+
+
+def test_a_revoked_session_is_refused_at_the_edge(client, mint, app):
+    import jwt
+
+    from permitto_common.redis_conn import get_redis
+    from permitto_common.security import deny_key_for_session
+
+    token = mint()
+    sid = jwt.decode(token, options={"verify_signature": False})["sid"]
+    get_redis(app).set(deny_key_for_session(sid), "logout", ex=60)
+    response = client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert "ended" in response.json["error"]["message"]

@@ -80,9 +80,9 @@ def update_user(actor: User, target: User, body: UpdateUserBody) -> User:
         raise Forbidden("Only an administrator changes a role.")
     if self_edit and ("role" in changes or changes.get("is_active") is False):
         raise Forbidden("You cannot change your own role or deactivate yourself.")
-    if "email" in changes and changes["email"].lower() != target.email.lower():
-        if find_by_email(changes["email"]) is not None:
-            raise Conflict("A user with this email exists already.", details=[field_error("email", "already in use")])
+    new_email = changes.get("email")
+    if new_email and new_email.lower() != target.email.lower() and find_by_email(new_email) is not None:
+        raise Conflict("A user with this email exists already.", details=[field_error("email", "already in use")])
     before = {key: getattr(target, key) for key in changes}
     for key, value in changes.items():
         setattr(target, key, value)

@@ -7,11 +7,12 @@ import hmac
 import secrets
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Blueprint, Response, current_app, request
 from flask_jwt_extended import set_access_cookies, unset_jwt_cookies
 
-from permitto_common.errors import Forbidden, Unauthorized, success
+from permitto_common.errors import APIError, Forbidden, Unauthorized, success
 from permitto_common.security import current_identity, require_auth
 from permitto_common.validation import parse_body
 
@@ -127,7 +128,9 @@ def me() -> Response:
 def jwks() -> Response:
     """The public key as a JSON Web Key Set, for verifiers that fetch it once instead of configuring it."""
     key = load_pem_public_key(current_app.config["JWT_PUBLIC_KEY"].encode())
-    numbers = key.public_numbers()  # type: ignore[union-attr]
+    if not isinstance(key, RSAPublicKey):
+        raise APIError("The configured public key is not an RSA key.", status=500)
+    numbers = key.public_numbers()
 
     def b64(value: int) -> str:
         raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
