@@ -106,3 +106,23 @@ def test_receiver_cannot_list_or_find_other_users(new_api, tokens, ids):
     assert api.get("/users").status_code == 403
     assert api.get(f"/users/{ids['users']['receiver.harbor']}").status_code == 404
     assert api.get(f"/users/{uuid.uuid4()}").status_code == 404
+
+
+def test_user_list_filters_search_and_pages(new_api, tokens, ids):
+    admin = new_api()
+    admin.token = tokens["admin"]
+    receivers = admin.get("/users", params={"role": "RECEIVER", "projectId": ids["projects"]["HARBOR"]}).json()
+    emails = {u["email"] for u in receivers["data"]}
+    assert {"receiver.harbor@permitto.example", "receiver.both@permitto.example"} <= emails
+    assert all(u["role"] == "RECEIVER" for u in receivers["data"])
+    found = admin.get("/users", params={"q": "INGRID"}).json()["data"]
+    assert [u["email"] for u in found] == ["issuer.harbor@permitto.example"]
+    page = admin.get("/users", params={"limit": 2, "page": 2}).json()
+    assert page["meta"]["page"] == 2
+    assert page["meta"]["limit"] == 2
+    assert page["meta"]["total"] >= 7
+    assert len(page["data"]) == 2
+    first = admin.get("/users", params={"limit": 2, "page": 1}).json()["data"]
+    assert {u["id"] for u in first}.isdisjoint({u["id"] for u in page["data"]})
+    inactive = admin.get("/users", params={"active": "false"}).json()["data"]
+    assert all(u["isActive"] is False for u in inactive)
