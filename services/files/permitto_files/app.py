@@ -15,6 +15,7 @@ from permitto_common.settings import CommonSettings
 
 from .extensions import db, jwt, migrate
 from .storage import StorageSettings, check_bucket, init_storage
+from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -27,5 +28,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     init_storage(app, storage)
     add_readiness_check(app, "storage", lambda: check_bucket(app))
+    register_views(app)
     register_job_commands(app, queues=[QUEUE_FILES])
     return app

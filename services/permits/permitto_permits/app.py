@@ -10,18 +10,28 @@ from flask import Flask
 
 from permitto_common.app_factory import create_base_app
 from permitto_common.jobs import QUEUE_PERMITS, register_job_commands
-from permitto_common.settings import CommonSettings
+from permitto_common.settings import CommonSettings, Env
 
+from . import models  # noqa: F401  (registers the tables for migrations)
+from .commands import register_commands
+from .directory import init_directory
 from .extensions import db, jwt, migrate
 from .schedule import PERIODIC_JOBS
+from .signatures import init_files_client
+from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    settings = CommonSettings.from_env("permits")
+    env = Env()
+    settings = CommonSettings.from_env("permits", env)
     app = create_base_app(
         __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
+    init_directory(app, env.text("AUTH_URL"))
+    init_files_client(app, env.text("FILES_URL"))
+    register_views(app)
+    register_commands(app)
     register_job_commands(app, queues=[QUEUE_PERMITS], periodic=PERIODIC_JOBS)
     return app

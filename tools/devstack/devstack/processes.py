@@ -99,6 +99,8 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         env["DATABASE_URL"] = endpoints.database_urls[service.name]
     if service.name == "auth":
         env["JWT_PRIVATE_KEY"] = endpoints.jwt_private_key_file
+    if service.name == "permits":
+        env.update(AUTH_URL=endpoints.service_url("auth"), FILES_URL=endpoints.service_url("files"))
     if service.name == "files":
         env.update(
             S3_ENDPOINT_URL=f"http://127.0.0.1:{endpoints.ports['s3']}",

@@ -145,6 +145,7 @@ class Stack:
     def seed(self) -> None:
         self._run_once("auth", [sys.executable, "-m", "flask", "seed-demo",
                                 "--output", str(self.var_dir / "demo-users.json")])
+        self._run_once("permits", [sys.executable, "-m", "flask", "seed-demo"])
 
     # long-running processes -----------------------------------------------------------------------
     def start_process(self, process: Process) -> Running:

@@ -1,0 +1,69 @@
+"""Idempotency-Key for mutating requests: a retried request (a phone on a bad network) gets the first
+answer again instead of acting twice. Answers are kept in Redis for a day, per user and key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec
+
+from flask import Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from .errors import APIError, error_response
+from .redis_conn import get_redis
+from .security import current_identity
+
+P = ParamSpec("P")
+HEADER = "Idempotency-Key"
+TTL_SECONDS = 24 * 3600
+
+
+def _fingerprint() -> str:
+    return hashlib.sha256(request.method.encode() + request.path.encode() + request.get_data()).hexdigest()
+
+
+def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        key = request.headers.get(HEADER)
+        if not key:
+            return view(*args, **kwargs)
+        if len(key) > 200:
+            raise APIError("The Idempotency-Key header is too long (200 characters at most).", status=422,
+                           details=[{"field": HEADER, "message": "at most 200 characters"}])
+        redis = get_redis()
+        hashed_key = hashlib.sha256(key.encode()).hexdigest()
+        slot = f"permitto:idem:{current_app.name}:{current_identity().user_id}:{hashed_key}"
+        fingerprint = _fingerprint()
+        if not redis.set(slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=TTL_SECONDS):
+            stored = json.loads(redis.get(slot) or "{}")
+            if stored.get("fp") != fingerprint:
+                raise APIError("This Idempotency-Key was used for a different request.", status=422,
+                               details=[{"field": HEADER, "message": "already used for another request"}])
+            if stored.get("state") != "done":
+                raise APIError("A request with this Idempotency-Key is still being processed.", status=409)
+            replay = Response(stored["body"], status=stored["status"], mimetype="application/json")
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            response = view(*args, **kwargs)
+        except APIError as exc:
+            response = error_response(exc.status, exc.message, code=exc.code, details=exc.details,
+                                      headers=exc.headers)
+        except HTTPException:
+            redis.delete(slot)
+            raise
+        except Exception:
+            redis.delete(slot)  # nothing is known to have happened: let the retry run
+            raise
+        if response.status_code >= 500:
+            redis.delete(slot)
+        else:
+            redis.set(slot, json.dumps({"state": "done", "fp": fingerprint, "status": response.status_code,
+                                        "body": response.get_data(as_text=True)}), ex=TTL_SECONDS)
+        return response
+
+    return wrapper

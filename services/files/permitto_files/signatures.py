@@ -1,0 +1,40 @@
+"""Signature images: checked, stored once under signatures/{permitId}/{role}-{timestamp}.png, never replaced."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from permitto_common.errors import ValidationFailed, field_error
+
+from .images import png_problem
+from .storage import storage_client, storage_settings
+
+MAX_SIGNATURE_BYTES = 512 * 1024
+
+
+def store_signature(permit_id: uuid.UUID, role: str, image_base64: str) -> dict[str, Any]:
+    raw_text = image_base64.split(",", 1)[1] if image_base64.startswith("data:") else image_base64
+    try:
+        data = base64.b64decode(raw_text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed([field_error("imageBase64", "is not valid base64")]) from None
+    if not data:
+        raise ValidationFailed([field_error("imageBase64", "is empty")])
+    if len(data) > MAX_SIGNATURE_BYTES:
+        raise ValidationFailed([field_error("imageBase64", f"must be at most {MAX_SIGNATURE_BYTES // 1024} KB")])
+    problem = png_problem(data)
+    if problem:
+        raise ValidationFailed([field_error("imageBase64", problem)])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    key = f"signatures/{permit_id}/{role.lower()}-{stamp}.png"
+    digest = hashlib.sha256(data).hexdigest()
+    storage_client().put_object(
+        Bucket=storage_settings().bucket, Key=key, Body=data, ContentType="image/png",
+        Metadata={"sha256": digest, "permit-id": str(permit_id), "role": role},
+    )
+    return {"key": key, "sha256": digest, "size": len(data)}

@@ -1,0 +1,174 @@
+"""Templates and their versions, permits, signatures, numbers, the audit chain and the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+PERMIT_TYPES = ("HW", "CSE", "WAH", "EW")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Template(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "templates"
+    __table_args__ = (CheckConstraint("type IN ('HW','CSE','WAH','EW')", name="type"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    type: Mapped[str] = mapped_column(String(4), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[TemplateVersion]] = relationship(
+        back_populates="template", order_by="TemplateVersion.version"
+    )
+
+
+class TemplateVersion(db.Model):  # type: ignore[name-defined,misc]
+    """A version of a template's form. Published versions are frozen; permits pin one."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (
+        UniqueConstraint("template_id", "version", name="uq_template_versions_template_version"),
+        CheckConstraint("status IN ('DRAFT','PUBLISHED')", name="status"),
+        # At most one draft per template at a time.
+        Index("uq_template_versions_one_draft", "template_id", unique=True,
+              postgresql_where="status = 'DRAFT'"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"), index=True)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default="DRAFT")
+    schema: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[uuid.UUID | None]
+    published_at: Mapped[datetime | None]
+
+    template: Mapped[Template] = relationship(back_populates="versions")
+
+
+class Permit(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "permits"
+    __table_args__ = (
+        CheckConstraint("valid_from < valid_to", name="validity_order"),
+        # Keyset pagination and the role filters walk these (listed_at: submitted, or created for drafts).
+        Index("ix_permits_listed", "listed_at", "id"),
+        Index("ix_permits_project_listed", "project_id", "listed_at", "id"),
+        Index("ix_permits_project_status_listed", "project_id", "status", "listed_at", "id"),
+        Index("ix_permits_requester_listed", "requester_id", "listed_at", "id"),
+        Index("ix_permits_status_listed", "status", "listed_at", "id"),
+        Index("ix_permits_code_listed", "project_code", "listed_at", "id"),
+        Index("ix_permits_number_prefix", "number", postgresql_ops={"number": "text_pattern_ops"}),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    project_id: Mapped[uuid.UUID]
+    project_code: Mapped[str] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(4))
+    template_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("template_versions.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="DRAFT")
+    requester_id: Mapped[uuid.UUID]
+    form_data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime]
+    work_start: Mapped[time] = mapped_column(default=time(8, 0))
+    work_end: Mapped[time] = mapped_column(default=time(17, 0))
+    extended_hours: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    listed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issuer_approved_at: Mapped[datetime | None]
+    issuer_approved_by: Mapped[uuid.UUID | None]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[uuid.UUID | None]
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    template_version: Mapped[TemplateVersion] = relationship()
+    signatures: Mapped[list[Signature]] = relationship(order_by="Signature.signed_at")
+
+
+class Signature(db.Model):  # type: ignore[name-defined,misc]
+    """A signature recorded on a transition; the image lives in object storage (files service)."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[uuid.UUID]
+    role: Mapped[str] = mapped_column(String(20))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NumberCounter(db.Model):  # type: ignore[name-defined,misc]
+    """Last permit sequence per project, type and year; its row lock makes numbers gap-free."""
+
+    __tablename__ = "number_counters"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Append-only, hash-chained per permit: each entry's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("permit_id", "seq", name="uq_audit_entries_permit_seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"))
+    seq: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
+    """A domain event written in the same transaction as the change; relayed to notifications."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_undelivered", "created_at", postgresql_where="delivered_at IS NULL"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event_type: Mapped[str] = mapped_column(String(40))
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    permit_number: Mapped[str | None] = mapped_column(String(64))
+    project_id: Mapped[uuid.UUID]
+    actor_id: Mapped[uuid.UUID | None]
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,158 @@
+"""Request bodies and queries of the permits API (camelCase on the wire) and the shapes it returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from .models import Permit, Template, TemplateVersion
+from .state_machine import STATES
+
+PermitType = Literal["HW", "CSE", "WAH", "EW"]
+Status = Literal[STATES]  # type: ignore[valid-type]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True,
+                              str_strip_whitespace=True)
+
+
+class CreateTemplateBody(Body):
+    type: PermitType
+    name: str = Field(min_length=3, max_length=200)
+    description: str = Field("", max_length=4000)
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
+class UpdateTemplateBody(Body):
+    name: str | None = Field(None, min_length=3, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    is_active: bool | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+
+
+class TemplateQuery(Body):
+    type: PermitType | None = None
+    active: bool | None = None
+    status: Literal["DRAFT", "PUBLISHED"] | None = None
+
+
+class CreatePermitBody(Body):
+    template_id: uuid.UUID
+    project_id: uuid.UUID
+    title: str = Field(min_length=3, max_length=200)
+    valid_from: datetime = Field(description="ISO 8601; without an offset it is the project's local time")
+    valid_to: datetime
+    work_start: time = time(8, 0)
+    work_end: time = time(17, 0)
+    extended_hours: bool = False
+    form_data: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpdatePermitBody(Body):
+    version: int | None = Field(None, ge=1, description="the version read; or send If-Match")
+    title: str | None = Field(None, min_length=3, max_length=200)
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    work_start: time | None = None
+    work_end: time | None = None
+    extended_hours: bool | None = None
+    form_data: dict[str, Any] | None = Field(None, description="merged into the saved data; null clears a field")
+
+
+class ValidateBody(Body):
+    sections: list[str] | None = Field(None, max_length=30, description="the steps to check; all when absent")
+
+
+class SignatureIn(Body):
+    image_base64: str = Field(min_length=20, max_length=800_000)
+
+
+class ApproveBody(Body):
+    signature: SignatureIn
+    comment: str | None = Field(None, max_length=2000)
+
+
+class ReasonBody(Body):
+    reason: str = Field(min_length=5, max_length=2000)
+
+
+class CancelBody(Body):
+    reason: str | None = Field(None, min_length=5, max_length=2000)
+
+
+class PermitQuery(Body):
+    status: list[Status] | Status | None = None
+    type: PermitType | None = None
+    project_id: uuid.UUID | None = None
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    q: str | None = Field(None, min_length=1, max_length=64, description="permit number prefix")
+    sort: Literal["-submittedAt", "submittedAt", "status", "projectCode"] = "-submittedAt"
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=500)
+
+
+def template_out(template: Template, version: TemplateVersion | None, *, with_schema: bool = True) -> dict[str, Any]:
+    published = [v.version for v in template.versions if v.status == "PUBLISHED"]
+    draft = next((v.version for v in template.versions if v.status == "DRAFT"), None)
+    out: dict[str, Any] = {
+        "id": str(template.id),
+        "type": template.type,
+        "name": template.name,
+        "description": template.description,
+        "isActive": template.is_active,
+        "publishedVersion": max(published) if published else None,
+        "draftVersion": draft,
+        "createdAt": template.created_at.isoformat(),
+    }
+    if version is not None:
+        out["version"] = {
+            "id": str(version.id), "version": version.version, "status": version.status,
+            "publishedAt": version.published_at.isoformat() if version.published_at else None,
+        }
+        if with_schema:
+            out["version"]["schema"] = version.schema
+    return out
+
+
+def permit_out(permit: Permit, *, full: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(permit.id),
+        "number": permit.number,
+        "title": permit.title,
+        "type": permit.type,
+        "status": permit.status,
+        "projectId": str(permit.project_id),
+        "projectCode": permit.project_code,
+        "requesterId": str(permit.requester_id),
+        "validFrom": permit.valid_from.isoformat(),
+        "validTo": permit.valid_to.isoformat(),
+        "workStart": permit.work_start.strftime("%H:%M"),
+        "workEnd": permit.work_end.strftime("%H:%M"),
+        "extendedHours": permit.extended_hours,
+        "version": permit.version,
+        "createdAt": permit.created_at.isoformat(),
+        "submittedAt": permit.submitted_at.isoformat() if permit.submitted_at else None,
+        "approvedAt": permit.approved_at.isoformat() if permit.approved_at else None,
+    }
+    if full:
+        out.update(
+            templateVersionId=str(permit.template_version_id),
+            templateId=str(permit.template_version.template_id),
+            templateVersion=permit.template_version.version,
+            formData=permit.form_data,
+            timezone=permit.timezone,
+            rejectionReason=permit.rejection_reason,
+            cancelReason=permit.cancel_reason,
+            issuerApprovedAt=permit.issuer_approved_at.isoformat() if permit.issuer_approved_at else None,
+            issuerApprovedBy=str(permit.issuer_approved_by) if permit.issuer_approved_by else None,
+            approvedBy=str(permit.approved_by) if permit.approved_by else None,
+            signatures=[{"action": s.action, "userId": str(s.user_id), "role": s.role,
+                         "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
+        )
+    return out
