@@ -83,7 +83,8 @@ def demo(system):
 def tokens(gateway, demo):
     """One access token per demo role, logged in once for the session."""
     result = {}
-    for key in ("admin", "coordinator", "issuer.downtown", "issuer.harbor", "receiver.downtown", "receiver.harbor"):
+    for key in ("admin", "coordinator", "issuer.downtown", "issuer.harbor", "receiver.downtown", "receiver.harbor",
+                "receiver.both"):
         api = Api(gateway, f"10.250.0.{len(result) + 1}")
         result[key] = api.login(*demo[key])["accessToken"]
         api.session.close()

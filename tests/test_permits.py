@@ -1,0 +1,382 @@
+"""Templates and the permit lifecycle through the gateway: every transition, the forbidden ones,
+separation of duties, numbers under concurrency, visibility, idempotency, timeline and audit chain."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from devstack.images import png_base64
+
+SIGNATURE = {"imageBase64": png_base64()}
+
+
+def complete_hot_work():
+    return {
+        "location": "Level 12, grid C4", "description": "Weld new steel brackets to column C4",
+        "contractor": "Acme Steel", "workers": 2, "hot_work_type": ["welding"],
+        "combustibles_removed": ["floor_swept", "covers", "openings", "ducts"], "extinguisher": "co2",
+        "sprinklers": "yes", "lel_percent": 0, "o2_percent": 20.9, "gas_test_time": "07:45",
+        "gas_tester": "Sam Gas", "fire_watch_name": "Fred Watch", "fire_watch_minutes": 60,
+        "fire_watch_trained": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def templates(gateway, tokens):
+    from devstack.api_client import Api
+
+    api = Api(gateway, "10.251.0.1")
+    api.token = tokens["receiver.downtown"]
+    rows = api.get("/templates").json()["data"]
+    api.session.close()
+    return {row["type"]: row["id"] for row in rows}
+
+
+@pytest.fixture
+def as_role(new_api, tokens):
+    def make(role):
+        api = new_api()
+        api.token = tokens[role]
+        return api
+
+    return make
+
+
+@pytest.fixture
+def draft(as_role, templates, ids):
+    """Make a hot-work draft on a project (DOWNTOWN unless told) as a receiver."""
+
+    def make(receiver="receiver.downtown", project="DOWNTOWN", data=None, **overrides):
+        start = datetime.now(UTC) + timedelta(hours=1)
+        body = {"templateId": templates["HW"], "projectId": ids["projects"][project], "title": "Weld brackets C4",
+                "validFrom": start.isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
+                "formData": complete_hot_work() if data is None else data, **overrides}
+        response = as_role(receiver).post("/permits", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["data"]
+
+    return make
+
+
+def act(api, permit, verb, **body):
+    payload = body or ({"signature": SIGNATURE} if verb == "approve" else {})
+    return api.post(f"/permits/{permit['id']}/{verb}", json=payload)
+
+
+def test_receivers_see_published_templates_and_coordinators_build_new_versions(as_role, templates):
+    receiver, coordinator = as_role("receiver.downtown"), as_role("coordinator")
+    assert set(templates) == {"HW", "CSE", "WAH", "EW"}
+    hot = receiver.get(f"/templates/{templates['HW']}").json()["data"]
+    assert hot["version"]["status"] == "PUBLISHED"
+    assert hot["version"]["schema"]["sections"][0]["key"] == "job"
+    assert receiver.post("/templates", json={}).status_code == 403
+
+    schema = {"sections": [{"key": "s", "title": "S", "fields": [
+        {"key": "meter", "type": "select", "label": "Meter"}]}]}
+    bad = coordinator.post("/templates", json={"type": "HW", "name": "Bad one", "schema": schema})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "schema.sections[0].fields[0]"
+    assert "field 'meter': a select needs options" in bad.json()["error"]["details"][0]["message"]
+
+    schema["sections"][0]["fields"][0] = {"key": "note", "type": "text", "label": "Note", "required": True}
+    created = coordinator.post("/templates", json={"type": "EW", "name": f"EW variant {uuid.uuid4().hex[:6]}",
+                                                  "schema": schema}).json()["data"]
+    assert created["draftVersion"] == 1
+    assert created["publishedVersion"] is None
+    assert receiver.get(f"/templates/{created['id']}").status_code == 404  # drafts are not for receivers
+    published = coordinator.post(f"/templates/{created['id']}/publish").json()["data"]
+    assert published["publishedVersion"] == 1
+    assert coordinator.post(f"/templates/{created['id']}/publish").status_code == 409
+    schema["sections"][0]["fields"].append({"key": "extra", "type": "number", "label": "Extra", "min": 0})
+    edited = coordinator.patch(f"/templates/{created['id']}", json={"schema": schema}).json()["data"]
+    assert edited["draftVersion"] == 2
+    assert edited["publishedVersion"] == 1
+    v1 = receiver.get(f"/templates/{created['id']}/versions/1").json()["data"]["version"]["schema"]
+    assert [f["key"] for f in v1["sections"][0]["fields"]] == ["note"]  # version 1 stays frozen
+    coordinator.patch(f"/templates/{created['id']}", json={"isActive": False})
+
+
+def test_the_happy_path_with_numbers_timeline_and_audit_chain(as_role, draft, system):
+    receiver, issuer, coordinator = as_role("receiver.downtown"), as_role("issuer.downtown"), as_role("coordinator")
+    permit = draft(data={"workers": 2})
+    assert permit["status"] == "DRAFT"
+    assert permit["number"] is None
+
+    incomplete = act(receiver, permit, "submit")
+    assert incomplete.status_code == 422
+    missing = {d["field"] for d in incomplete.json()["error"]["details"]}
+    assert {"formData.location", "formData.lel_percent", "formData.fire_watch_name"} <= missing
+
+    stale = receiver.patch(f"/permits/{permit['id']}", json={"formData": complete_hot_work()},
+                           headers={"If-Match": '"999"'})
+    assert stale.status_code == 412
+    assert receiver.patch(f"/permits/{permit['id']}", json={"formData": {"workers": 3}}).status_code == 428
+    saved = receiver.patch(f"/permits/{permit['id']}", json={"formData": complete_hot_work()},
+                           headers={"If-Match": f'"{permit["version"]}"'})
+    assert saved.status_code == 200
+    assert saved.headers["ETag"] == f'"{permit["version"] + 1}"'
+    step = receiver.post(f"/permits/{permit['id']}/validate", json={"sections": ["gas_test"]}).json()["data"]
+    assert step == {"valid": True, "problems": []}
+
+    submitted = act(receiver, permit, "submit").json()["data"]
+    assert submitted["status"] == "SUBMITTED"
+    assert submitted["number"].startswith(f"DOWNTOWN-HW-{datetime.now(UTC).year}-")
+    assert receiver.patch(f"/permits/{permit['id']}", json={"title": "Changed after submit", "version": 9}
+                          ).status_code == 409
+
+    approved_once = act(issuer, permit, "approve", signature=SIGNATURE, comment="Checked on site")
+    assert approved_once.status_code == 200, approved_once.text
+    assert approved_once.json()["data"]["status"] == "ISSUER_APPROVED"
+    final = act(coordinator, permit, "approve").json()["data"]
+    assert final["status"] == "APPROVED"
+    assert [s["role"] for s in final["signatures"]] == ["ISSUER", "COORDINATOR"]
+
+    timeline = receiver.get(f"/permits/{permit['id']}/timeline").json()["data"]
+    assert [e["action"] for e in timeline] == ["created", "updated", "submit", "issuer_approve", "final_approve"]
+    assert timeline[3]["actor"]["name"] == issuer.get("/auth/me").json()["data"]["name"]
+    assert timeline[3]["comment"] == "Checked on site"
+    assert timeline[4]["fromStatus"] == "ISSUER_APPROVED"
+    assert timeline[4]["toStatus"] == "APPROVED"
+    assert receiver.get(f"/permits/{permit['id']}/audit/verify").json()["data"]["valid"] is True
+
+    with psycopg.connect(system.endpoints.database_urls["permits"].replace("+psycopg", "")) as conn:
+        events = [r[0] for r in conn.execute(
+            "SELECT event_type FROM outbox_events WHERE permit_id = %s ORDER BY created_at", (permit["id"],))]
+    assert events == ["PERMIT_SUBMITTED", "PERMIT_ISSUER_APPROVED", "PERMIT_APPROVED"]
+
+
+def test_rejection_needs_a_reason_and_revision_keeps_the_number(as_role, draft):
+    receiver, issuer, coordinator = as_role("receiver.downtown"), as_role("issuer.downtown"), as_role("coordinator")
+    permit = draft()
+    number = act(receiver, permit, "submit").json()["data"]["number"]
+    no_reason = issuer.post(f"/permits/{permit['id']}/reject", json={})
+    assert no_reason.status_code == 422
+    assert no_reason.json()["error"]["details"][0]["field"] == "reason"
+    rejected = issuer.post(f"/permits/{permit['id']}/reject", json={"reason": "Gas test is older than 2 hours"})
+    assert rejected.json()["data"]["status"] == "REJECTED_ISSUER"
+    assert rejected.json()["data"]["rejectionReason"] == "Gas test is older than 2 hours"
+    revised = act(receiver, permit, "revise").json()["data"]
+    assert revised["status"] == "DRAFT"
+    assert revised["number"] == number
+    again = act(receiver, permit, "submit").json()["data"]
+    assert again["number"] == number
+    act(issuer, permit, "approve")
+    final_reject = coordinator.post(f"/permits/{permit['id']}/reject", json={"reason": "Fire watch too short"})
+    assert final_reject.json()["data"]["status"] == "REJECTED_COORD"
+    assert act(receiver, permit, "revise").json()["data"]["status"] == "DRAFT"
+
+
+FORBIDDEN = [
+    # (state reached by these steps, actor, verb, expected status, expected error code)
+    ([], "receiver.downtown", "approve", 403, "FORBIDDEN"),
+    ([], "issuer.downtown", "submit", 404, "NOT_FOUND"),  # drafts are the receiver's own
+    ([], "issuer.downtown", "approve", 404, "NOT_FOUND"),  # an issuer does not see drafts
+    (["submit"], "receiver.downtown", "submit", 409, "INVALID_STATE"),
+    (["submit"], "coordinator", "approve", 409, "INVALID_STATE"),
+    (["submit"], "issuer.harbor", "approve", 404, "NOT_FOUND"),
+    (["submit"], "receiver.downtown", "revise", 409, "INVALID_STATE"),
+    (["submit"], "receiver.downtown", "cancel", 409, "INVALID_STATE"),
+    (["submit", "issuer"], "issuer.downtown", "approve", 409, "INVALID_STATE"),
+    (["submit", "issuer", "final"], "coordinator", "approve", 409, "INVALID_STATE"),
+    (["submit", "issuer", "final"], "issuer.downtown", "reject", 409, "INVALID_STATE"),
+    (["submit", "issuer", "final"], "receiver.downtown", "submit", 409, "INVALID_STATE"),
+    (["cancel"], "receiver.downtown", "submit", 409, "INVALID_STATE"),
+    (["submit", "cancel_c"], "coordinator", "cancel", 409, "INVALID_STATE"),
+]
+
+
+@pytest.mark.parametrize(("steps", "actor", "verb", "status", "code"), FORBIDDEN,
+                         ids=[f"{'+'.join(s) or 'draft'}:{a}:{v}" for s, a, v, *_ in FORBIDDEN])
+def test_forbidden_transitions(steps, actor, verb, status, code, as_role, draft):
+    receiver, issuer, coordinator = as_role("receiver.downtown"), as_role("issuer.downtown"), as_role("coordinator")
+    permit = draft()
+    for step in steps:
+        response = {
+            "submit": lambda: act(receiver, permit, "submit"),
+            "issuer": lambda: act(issuer, permit, "approve"),
+            "final": lambda: act(coordinator, permit, "approve"),
+            "cancel": lambda: act(receiver, permit, "cancel"),
+            "cancel_c": lambda: act(coordinator, permit, "cancel", reason="Scope changed, not needed"),
+        }[step]()
+        assert response.status_code == 200, (step, response.text)
+    before = as_role("admin").get(f"/permits/{permit['id']}").json()["data"]
+    body = {"reason": "A good enough reason"} if verb in ("reject", "cancel") else {}
+    response = act(as_role(actor), permit, verb, **body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    if code == "INVALID_STATE":
+        assert before["status"] in response.json()["error"]["message"]
+        assert {"field": "status", "message": before["status"]} in response.json()["error"]["details"]
+    after = as_role("admin").get(f"/permits/{permit['id']}").json()["data"]
+    assert after["status"] == before["status"]
+    assert after["version"] == before["version"]
+
+
+def test_coordinator_cancels_any_live_permit_with_a_reason(as_role, draft):
+    coordinator, receiver = as_role("coordinator"), as_role("receiver.downtown")
+    permit = draft()
+    act(receiver, permit, "submit")
+    assert coordinator.post(f"/permits/{permit['id']}/cancel", json={}).status_code == 422
+    cancelled = act(coordinator, permit, "cancel", reason="Work postponed to next month")
+    assert cancelled.json()["data"]["status"] == "CANCELLED"
+
+
+def test_separation_of_duties(as_role, new_api, ids, mailbox):
+    from devstack.api_client import unique_email
+
+    admin = as_role("admin")
+    email = unique_email("promoted")
+    user = admin.post("/users", json={"email": email, "name": "Pat Promoted", "role": "RECEIVER",
+                                     "projectIds": [ids["projects"]["DOWNTOWN"]]}).json()["data"]
+    import re
+
+    token = re.search(r"token=([\w-]+)", mailbox(email)[0].get_body(("plain",)).get_content()).group(1)
+    new_api().post("/auth/reset-password", json={"token": token, "password": "Promoted-pass-123"})
+    receiver = new_api()
+    receiver.login(email, "Promoted-pass-123")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    templates_list = receiver.get("/templates").json()["data"]
+    hw = next(t["id"] for t in templates_list if t["type"] == "HW")
+    permit = receiver.post("/permits", json={"templateId": hw, "projectId": ids["projects"]["DOWNTOWN"],
+                                             "title": "My own permit", "validFrom": start.isoformat(),
+                                             "validTo": (start + timedelta(days=1)).isoformat(),
+                                             "formData": complete_hot_work()}).json()["data"]
+    assert act(receiver, permit, "submit").status_code == 200
+    admin.patch(f"/users/{user['id']}", json={"role": "ISSUER"})
+    import time
+
+    time.sleep(1.1)
+    promoted = new_api()
+    promoted.login(email, "Promoted-pass-123")
+    own = act(promoted, permit, "approve")
+    assert own.status_code == 403
+    assert "Separation of duties" in own.json()["error"]["message"]
+
+
+def test_fifty_parallel_submits_get_fifty_consecutive_numbers(as_role, draft, templates, ids):
+    receiver = as_role("receiver.both")
+    permits = [draft(receiver="receiver.both", project="HARBOR") for _ in range(50)]
+    for permit in permits:
+        permit["type"] = "HW"
+
+    def submit(permit):
+        api = as_role("receiver.both")
+        response = act(api, permit, "submit")
+        api.session.close()
+        return response
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        responses = list(pool.map(submit, permits))
+    assert [r.status_code for r in responses] == [200] * 50
+    numbers = sorted(r.json()["data"]["number"] for r in responses)
+    seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert len(set(numbers)) == 50
+    assert seqs == list(range(seqs[0], seqs[0] + 50))  # consecutive: no gap, no duplicate
+    receiver.session.close()
+
+
+def test_ten_parallel_approvals_make_one_transition(as_role, draft):
+    receiver = as_role("receiver.downtown")
+    permit = draft()
+    act(receiver, permit, "submit")
+
+    def approve(_):
+        api = as_role("issuer.downtown")
+        response = act(api, permit, "approve")
+        api.session.close()
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(approve, range(10)))
+    assert sorted(statuses) == [200] + [409] * 9
+    timeline = receiver.get(f"/permits/{permit['id']}/timeline").json()["data"]
+    assert [e["action"] for e in timeline].count("issuer_approve") == 1
+    assert len(receiver.get(f"/permits/{permit['id']}").json()["data"]["signatures"]) == 1
+
+
+def test_a_retried_request_with_the_same_idempotency_key_acts_once(as_role, templates, ids):
+    receiver = as_role("receiver.downtown")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    body = {"templateId": templates["HW"], "projectId": ids["projects"]["DOWNTOWN"], "title": "Retry me",
+            "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat()}
+    key = {"Idempotency-Key": f"phone-{uuid.uuid4()}"}
+    first = receiver.post("/permits", json=body, headers=key)
+    second = receiver.post("/permits", json=body, headers=key)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["data"]["id"] == second.json()["data"]["id"]
+    assert second.headers["Idempotent-Replayed"] == "true"
+    other = receiver.post("/permits", json={**body, "title": "Different"}, headers=key)
+    assert other.status_code == 422
+
+
+def test_visibility_through_list_get_and_timeline(as_role, draft):
+    mine = draft()
+    act(as_role("receiver.downtown"), mine, "submit")
+    harbor = draft(receiver="receiver.harbor", project="HARBOR")
+    act(as_role("receiver.harbor"), harbor, "submit")
+    other_receiver, harbor_issuer = as_role("receiver.harbor"), as_role("issuer.harbor")
+    for api in (other_receiver, harbor_issuer):
+        assert api.get(f"/permits/{mine['id']}").status_code == 404
+        assert api.get(f"/permits/{mine['id']}/timeline").status_code == 404
+        listed = {p["id"] for p in api.get("/permits", params={"limit": 100}).json()["data"]}
+        assert mine["id"] not in listed
+    harbor_ids = {p["projectId"] for p in harbor_issuer.get("/permits", params={"limit": 100}).json()["data"]}
+    assert harbor_ids == {harbor["projectId"]}
+    own = {p["requesterId"] for p in as_role("receiver.downtown").get("/permits", params={"limit": 100}
+                                                                        ).json()["data"]}
+    assert own == {mine["requesterId"]}
+    assert as_role("coordinator").get(f"/permits/{mine['id']}").status_code == 200
+
+
+def test_listing_filters_sorts_and_pages_with_a_cursor(as_role, draft):
+    receiver = as_role("receiver.downtown")
+    for _ in range(5):
+        act(receiver, draft(), "submit")
+    issuer = as_role("issuer.downtown")
+    page1 = issuer.get("/permits", params={"status": "SUBMITTED", "type": "HW", "limit": 3}).json()
+    assert len(page1["data"]) == 3
+    assert all(p["status"] == "SUBMITTED" for p in page1["data"])
+    page2 = issuer.get("/permits", params={"status": "SUBMITTED", "type": "HW", "limit": 3,
+                                           "cursor": page1["meta"]["nextCursor"]}).json()
+    assert {p["id"] for p in page1["data"]}.isdisjoint({p["id"] for p in page2["data"]})
+    stamps = [p["submittedAt"] for p in page1["data"] + page2["data"]]
+    assert stamps == sorted(stamps, reverse=True)
+    number = page1["data"][0]["number"]
+    found = issuer.get("/permits", params={"q": number.lower()}).json()["data"]
+    assert [p["number"] for p in found] == [number]
+    by_status = issuer.get("/permits", params={"sort": "status", "limit": 50}).json()["data"]
+    assert [p["status"] for p in by_status] == sorted(p["status"] for p in by_status)
+    bad = issuer.get("/permits", params={"cursor": "garbage", "sort": "sideways"})
+    assert bad.status_code == 422
+    assert {d["field"] for d in bad.json()["error"]["details"]} == {"sort"}
+
+
+def test_pending_actions_per_role(as_role, draft):
+    permit = draft()
+    act(as_role("receiver.downtown"), permit, "submit")
+    issuer_pending = as_role("issuer.downtown").get("/permits/pending-actions").json()["data"]
+    assert permit["id"] in {p["id"] for p in issuer_pending["permits"]}
+    act(as_role("issuer.downtown"), permit, "approve")
+    coordinator_pending = as_role("coordinator").get("/permits/pending-actions").json()["data"]
+    assert permit["id"] in {p["id"] for p in coordinator_pending["permits"]}
+    assert permit["id"] not in {p["id"] for p in as_role("issuer.downtown").get(
+        "/permits/pending-actions").json()["data"]["permits"]}
+
+
+def test_drafts_are_checked_for_project_and_validity(as_role, templates, ids, draft):
+    receiver = as_role("receiver.downtown")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    base = {"templateId": templates["HW"], "title": "Checks", "validFrom": start.isoformat(),
+            "validTo": (start + timedelta(days=1)).isoformat()}
+    harbor = receiver.post("/permits", json={**base, "projectId": ids["projects"]["HARBOR"]})
+    assert harbor.status_code == 422
+    assert harbor.json()["error"]["details"][0]["field"] == "projectId"
+    assert as_role("issuer.downtown").post("/permits", json={**base, "projectId": ids["projects"]["DOWNTOWN"]}
+                                           ).status_code == 403
+    long = draft(validTo=(start + timedelta(days=9)).isoformat(), workStart="05:00", workEnd="04:00")
+    problems = act(receiver, long, "submit").json()["error"]["details"]
+    assert {"field": "validTo", "message": "a standard permit is valid for at most 7 days"} in problems
+    assert {"field": "workEnd", "message": "must be after workStart"} in problems
