@@ -25,7 +25,8 @@ import psycopg
 import requests
 
 from devstack.engines import Postgres, Redis, free_port, wait_for_port
-from devstack.stack import REPO_ROOT, ensure_keys
+from devstack.stack import REPO_ROOT
+from permitto_common.keygen import ensure_keys
 
 PROJECTS = 20
 RECEIVERS = 2000
@@ -43,7 +44,7 @@ def load(url: str, rows: int) -> dict[str, object]:
                 status, requester_id, form_data, valid_from, valid_to, work_start, work_end, extended_hours,
                 version, created_at, updated_at, submitted_at, listed_at)
             SELECT gen_random_uuid(),
-                   'P' || (i % %(projects)s) || '-' || (ARRAY['HW','CSE','WAH','EW'])[1 + i %% 4] || '-' || i,
+                   'P' || (i %% %(projects)s) || '-' || (ARRAY['HW','CSE','WAH','EW'])[1 + i %% 4] || '-' || i,
                    (%(project_ids)s::uuid[])[1 + i %% %(projects)s], 'P' || (i %% %(projects)s), 'UTC',
                    (ARRAY['HW','CSE','WAH','EW'])[1 + i %% 4], %(version)s, 'Bench permit ' || i,
                    (%(statuses)s::text[])[1 + (i * 7) %% %(n_statuses)s],
@@ -51,14 +52,14 @@ def load(url: str, rows: int) -> dict[str, object]:
                    ts, ts + interval '2 days', '08:00', '17:00', false, 1, ts, ts, ts, ts
             FROM (SELECT i, timestamptz '2025-01-01' + (i * interval '63 seconds') AS ts
                   FROM generate_series(1, %(rows)s) AS i) AS s
-        """.replace("%(projects)s)", "%(projects)s)"), {
+        """, {
             "projects": PROJECTS, "project_ids": projects, "version": version_id, "statuses": STATUSES,
             "n_statuses": len(STATUSES), "receivers": RECEIVERS, "rows": rows})
         conn.execute("ANALYZE permits")
         loaded = time.monotonic() - started
         sample = conn.execute("SELECT id FROM permits ORDER BY random() LIMIT 200").fetchall()
         deep = conn.execute("SELECT listed_at, id FROM permits WHERE status = 'SUBMITTED' AND project_id = %s "
-                            "ORDER BY listed_at DESC, id DESC OFFSET 20000 LIMIT 1", (projects[3],)).fetchone()
+                            "ORDER BY listed_at DESC, id DESC OFFSET 3000 LIMIT 1", (projects[3],)).fetchone()
         deep_all = conn.execute("SELECT listed_at, id FROM permits ORDER BY listed_at DESC, id DESC "
                                 "OFFSET 500000 LIMIT 1").fetchone()
     return {"projects": projects, "sample": [row[0] for row in sample], "deep": deep, "deep_all": deep_all,
@@ -145,7 +146,7 @@ def main() -> None:
              f"&type=WAH", coordinator),
             ("list deep page (cursor at 500,000)", root + "?limit=20&cursor=" + cursor([deep_all[0], deep_all[1]]),
              coordinator),
-            ("list deep page, filter status+project", root + f"?limit=20&status=SUBMITTED&projectId={project}"
+            ("list deep page (cursor at 3,000), filtered", root + f"?limit=20&status=SUBMITTED&projectId={project}"
              f"&cursor=" + cursor([deep[0], deep[1]]), coordinator),
             ("list first page (receiver, own permits)", root + "?limit=20", receiver),
             ("list by number prefix", root + "?limit=20&q=P3-WAH-10", coordinator),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-MODES = ("web", "worker", "scheduler", "migrate")
+MODES = ("web", "worker", "scheduler", "migrate", "healthcheck")
 
 
 def command_for(mode: str, env: dict[str, str]) -> list[str]:
@@ -30,6 +30,7 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
             "--graceful-timeout", "20",
             "--keep-alive", "75",
             "--log-level", "warning",
+            *(["--reload"] if env.get("GUNICORN_RELOAD") == "1" else []),  # development target only
             factory,
         ]
     flask = [sys.executable, "-m", "flask"]
@@ -42,10 +43,38 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
     raise SystemExit(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
 
 
+def healthcheck(env: dict[str, str]) -> int:
+    """The container HEALTHCHECK: a web process answers /healthz; a worker or scheduler is alive
+    as long as PID 1 (this image's only process) runs and Redis answers."""
+    import urllib.request
+
+    try:
+        with open("/proc/1/cmdline", "rb") as handle:
+            pid1 = handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        pid1 = "gunicorn"
+    if "gunicorn" in pid1:
+        url = f"http://127.0.0.1:{env.get('PORT', '8000')}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                return 0 if response.status == 200 else 1
+        except OSError:
+            return 1
+    from redis import Redis
+
+    try:
+        Redis.from_url(env["REDIS_URL"], socket_timeout=3).ping()
+    except Exception:
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] not in MODES:
         raise SystemExit(f"usage: permitto-entrypoint {{{'|'.join(MODES)}}}")
+    if args[0] == "healthcheck":
+        raise SystemExit(healthcheck(dict(os.environ)))
     command = command_for(args[0], dict(os.environ))
     os.execv(command[0], command)  # noqa: S606  (replace this process: signals reach gunicorn/RQ directly)
 

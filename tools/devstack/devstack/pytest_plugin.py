@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from permitto_common.keygen import ensure_keys
+
 from .engines import Postgres, Redis, ensure_database, free_port
-from .stack import ensure_keys
 
 
 @dataclass(frozen=True)

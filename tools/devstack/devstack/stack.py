@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -16,30 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from permitto_common.keygen import ensure_keys
+
 from .engines import MailCatcher, Postgres, Redis, S3Server, stop_process
 from .processes import BUCKET, SERVICE_BY_NAME, SERVICES, Endpoints, Process, processes, service_env
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def ensure_keys(key_dir: Path) -> tuple[Path, Path, str]:
-    """An RS256 key pair and an internal token for this machine, made once and kept."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key_dir.mkdir(parents=True, exist_ok=True)
-    private, public, token_file = key_dir / "jwt-private.pem", key_dir / "jwt-public.pem", key_dir / "internal-token"
-    if not private.exists() or not public.exists():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
-        private.chmod(0o600)
-        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
-    if not token_file.exists():
-        token_file.write_text(secrets.token_urlsafe(32))
-        token_file.chmod(0o600)
-    return private, public, token_file.read_text().strip()
 
 
 @dataclass

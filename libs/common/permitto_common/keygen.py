@@ -1,0 +1,38 @@
+"""Make a development key set once: an RS256 pair for access tokens and an internal API token.
+
+    python -m permitto_common.keygen DIR
+
+Used by `make up` and by docker compose's one-shot `keys` service. Production keys are made
+once by an operator and kept in Railway variables (see infra/runbooks/secrets.md)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+
+def ensure_keys(key_dir: Path) -> tuple[Path, Path, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key_dir.mkdir(parents=True, exist_ok=True)
+    private, public, token_file = key_dir / "jwt-private.pem", key_dir / "jwt-public.pem", key_dir / "internal-token"
+    if not private.exists() or not public.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        private.chmod(0o640)
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    if not token_file.exists():
+        token_file.write_text(secrets.token_urlsafe(32))
+        token_file.chmod(0o640)
+    return private, public, token_file.read_text().strip()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m permitto_common.keygen DIR")
+    made = ensure_keys(Path(sys.argv[1]))
+    print(f"keys ready in {sys.argv[1]}: {made[0].name}, {made[1].name}, internal-token")
