@@ -8,7 +8,7 @@ SERVICE_DIRS := services/auth services/permits services/files services/notificat
 REQUIREMENTS := requirements-dev.txt $(foreach d,$(SERVICE_DIRS),$(d)/requirements.txt)
 PACKAGES := libs/common tools/devstack $(SERVICE_DIRS)
 
-.PHONY: up test install lint typecheck unit cross lock clean-var help
+.PHONY: up test install lint typecheck check-delivery lock clean-var help
 
 help:
 	@echo "make up        start the whole system (PostgreSQL, Redis, S3, mail, services, workers, scheduler, gateway)"
@@ -43,3 +43,6 @@ lock: install
 
 clean-var:
 	rm -rf var
+
+check-delivery: install
+	$(BIN)/python -m devstack.testrun --only delivery

@@ -27,6 +27,18 @@ SERVICES: tuple[ServiceDef, ...] = (
 
 SERVICE_BY_NAME = {service.name: service for service in SERVICES}
 
+_COMMON_REQUIRED = ("REDIS_URL", "JWT_PUBLIC_KEY", "INTERNAL_API_TOKEN")
+# What each service refuses to start without (a test proves each is really required, one by one).
+# Files also needs R2_ACCOUNT_ID in production, or S3_ENDPOINT_URL elsewhere; notifications needs
+# RESEND_API_KEY in production, or SMTP_HOST elsewhere.
+REQUIRED_ENV: dict[str, tuple[str, ...]] = {
+    "auth": ("DATABASE_URL", *_COMMON_REQUIRED, "JWT_PRIVATE_KEY"),
+    "permits": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "FILES_URL"),
+    "files": ("DATABASE_URL", *_COMMON_REQUIRED, "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_BUCKET_NAME"),
+    "notifications": ("DATABASE_URL", *_COMMON_REQUIRED),
+    "gateway": (*_COMMON_REQUIRED, "AUTH_URL", "PERMITS_URL", "FILES_URL", "NOTIFICATIONS_URL"),
+}
+
 # Default ports of `make up`; each can be moved with PERMITTO_<NAME>_PORT.
 DEFAULT_PORTS = {
     "gateway": 8000,

@@ -1,4 +1,5 @@
-"""`make test`: lint, type-check, every service's tests, then the cross-service tests through the gateway.
+"""`make test`: lint, type-check, every service's tests, the cross-service tests through the gateway,
+then the delivery checks (what would otherwise need a Docker engine).
 
 PostgreSQL and Redis come from DATABASE_URL / REDIS_URL when set; otherwise embedded ones are
 started once here and shared by every step. Any failure, or a step that ran no test, fails the run.
@@ -51,9 +52,9 @@ def run(name: str, args: list[str], env: dict[str, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["lint", "typecheck", "unit", "cross"], action="append")
+    parser.add_argument("--only", choices=["lint", "typecheck", "unit", "cross", "delivery"], action="append")
     args = parser.parse_args()
-    steps = args.only or ["lint", "typecheck", "unit", "cross"]
+    steps = args.only or ["lint", "typecheck", "unit", "cross", "delivery"]
 
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)
@@ -61,7 +62,7 @@ def main() -> None:
     started: list[Postgres | Redis] = []
     workers = env.get("PYTEST_WORKERS", "2")
     try:
-        if {"unit", "cross"} & set(steps):
+        if {"unit", "cross", "delivery"} & set(steps):
             base = Path(tempfile.mkdtemp(prefix="permitto-testrun-"))
             if not env.get("DATABASE_URL"):
                 postgres = Postgres(base / "postgres", free_port(), durable=False)
@@ -83,7 +84,12 @@ def main() -> None:
         if "unit" in steps:
             run("service tests", [sys.executable, "-m", "pytest", "-n", workers, *UNIT_TEST_DIRS], env)
         if "cross" in steps:
-            run("cross-service tests", [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests"], env)
+            run("cross-service tests", [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests",
+                                        "--ignore=tests/delivery"], env)
+        if "delivery" in steps:
+            # Dockerfiles, compose, workflows, Railway, env lists; production commands from clean venvs.
+            run("delivery checks", [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile",
+                                    "tests/delivery"], env)
         print(f"\nall steps passed in {time.monotonic() - suite_started:.0f} s", flush=True)
     finally:
         for engine in reversed(started):
