@@ -9,19 +9,9 @@ import psycopg
 import pytest
 
 from devstack.images import png_base64
+from devstack.samples import complete_hot_work
 
 SIGNATURE = {"imageBase64": png_base64()}
-
-
-def complete_hot_work():
-    return {
-        "location": "Level 12, grid C4", "description": "Weld new steel brackets to column C4",
-        "contractor": "Acme Steel", "workers": 2, "hot_work_type": ["welding"],
-        "combustibles_removed": ["floor_swept", "covers", "openings", "ducts"], "extinguisher": "co2",
-        "sprinklers": "yes", "lel_percent": 0, "o2_percent": 20.9, "gas_test_time": "07:45",
-        "gas_tester": "Sam Gas", "fire_watch_name": "Fred Watch", "fire_watch_minutes": 60,
-        "fire_watch_trained": True,
-    }
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from permitto_common.database import utcnow
 from permitto_common.errors import APIError, Unauthorized, ValidationFailed, field_error
 from permitto_common.ratelimit import Limit, RateLimited, enforce, hit
 from permitto_common.redis_conn import get_redis
@@ -15,7 +16,7 @@ from permitto_common.redis_conn import get_redis
 from . import audit
 from .extensions import db
 from .mail import send_account_email
-from .models import PasswordToken, User, utcnow
+from .models import PasswordToken, User
 from .passwords import hash_password, policy_problems, verify_password
 from .sessions import TokenPair, expire_password_tokens, hash_token, revoke_all_sessions, start_session
 

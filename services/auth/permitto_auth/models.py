@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from permitto_common.database import utcnow
+
 from .extensions import db
 
 ROLES = ("SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class User(db.Model):  # type: ignore[name-defined,misc]

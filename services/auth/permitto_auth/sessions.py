@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from flask_jwt_extended import create_access_token
 from sqlalchemy import select, update
 
+from permitto_common.database import utcnow
 from permitto_common.errors import Unauthorized
 from permitto_common.redis_conn import get_redis
 from permitto_common.security import ACCESS_TOKEN_TTL, deny_key_for_session, revoked_before_key
 
 from . import audit
 from .extensions import db
-from .models import AuthSession, RefreshToken, User, utcnow
+from .models import AuthSession, RefreshToken, User
 
 log = logging.getLogger(__name__)
 

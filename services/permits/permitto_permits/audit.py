@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from permitto_common.database import utcnow
 from permitto_common.observability import current_request_id
 
 from .extensions import db
-from .models import AuditEntry, OutboxEvent, Permit, utcnow
+from .models import AuditEntry, OutboxEvent, Permit
 
 GENESIS = "0" * 64
 

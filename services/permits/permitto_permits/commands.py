@@ -9,8 +9,10 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from permitto_common.database import utcnow
+
 from .extensions import db
-from .models import Template, TemplateVersion, utcnow
+from .models import Template, TemplateVersion
 from .template_schema import check_schema
 
 SEED_DIR = Path(__file__).parent / "seed_templates"

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from permitto_common.database import utcnow
 from permitto_common.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from permitto_common.security import current_identity
 
 from . import audit, state_machine
 from .directory import directory
 from .extensions import db
-from .models import AuditEntry, Permit, Signature, Template, TemplateVersion, utcnow
+from .models import AuditEntry, Permit, Signature, Template, TemplateVersion
 from .numbers import next_number
 from .schemas import CreatePermitBody, PermitQuery, UpdatePermitBody
 from .signatures import store_signature

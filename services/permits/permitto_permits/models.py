@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from permitto_common.database import utcnow
+
 from .extensions import db
 
 PERMIT_TYPES = ("HW", "CSE", "WAH", "EW")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Template(db.Model):  # type: ignore[name-defined,misc]

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from permitto_common.database import utcnow
 from permitto_common.errors import Conflict, NotFound, ValidationFailed, field_error
 
 from .extensions import db
-from .models import Template, TemplateVersion, utcnow
+from .models import Template, TemplateVersion
 from .schemas import CreateTemplateBody, TemplateQuery, UpdateTemplateBody
 from .template_schema import check_schema
 

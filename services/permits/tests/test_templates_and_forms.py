@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from devstack.samples import complete_hot_work
 from permitto_common.errors import ValidationFailed
 from permitto_permits.commands import SEED_DIR, seed_templates
 from permitto_permits.template_schema import check_schema, validate_form
@@ -58,17 +59,6 @@ def test_insane_field_specs_are_refused(field, message):
     details = problems_of(schema)
     assert any(message in d["message"] for d in details), details
     assert all(d["field"].startswith("schema.sections[0].fields[0]") for d in details)
-
-
-def complete_hot_work():
-    return {
-        "location": "Level 12, grid C4", "description": "Weld new steel brackets to column C4",
-        "contractor": "Acme Steel", "workers": 2, "hot_work_type": ["welding"],
-        "combustibles_removed": ["floor_swept", "covers", "openings", "ducts"], "extinguisher": "co2",
-        "sprinklers": "yes", "lel_percent": 0, "o2_percent": 20.9, "gas_test_time": "07:45",
-        "gas_tester": "Sam Gas", "fire_watch_name": "Fred Watch", "fire_watch_minutes": 60,
-        "fire_watch_trained": True,
-    }
 
 
 def test_a_complete_hot_work_form_is_valid():
