@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 API_PREFIX = "/api/v1"
@@ -12,6 +13,7 @@ class Route:
     prefix: str  # path under /api/v1, matched on whole segments
     service: str
     timeout: float = 10.0  # seconds to wait for the upstream's answer
+    pattern: str | None = None  # a full-path regex, for a route nested in another service's prefix
 
 
 ROUTES: tuple[Route, ...] = (
@@ -22,6 +24,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/permits", "permits", timeout=30.0),
     Route("/files", "files", timeout=30.0),
     Route("/notifications", "notifications"),
+    # A permit's files are the files service's, though the path sits under /permits.
+    Route("/permits/*/files", "files", pattern=r"^/permits/[0-9a-fA-F-]{36}/files$"),
 )
 
 SERVICES = tuple(sorted({route.service for route in ROUTES}))
@@ -42,9 +46,12 @@ def is_public(method: str, path: str) -> bool:
 
 def match(path: str) -> Route | None:
     """The route whose prefix is the longest whole-segment match of path (path is under /api/v1)."""
+    for route in ROUTES:
+        if route.pattern is not None and re.match(route.pattern, path):
+            return route
     best: Route | None = None
     for route in ROUTES:
-        if (path == route.prefix or path.startswith(route.prefix + "/")) and (
+        if route.pattern is None and (path == route.prefix or path.startswith(route.prefix + "/")) and (
             best is None or len(route.prefix) > len(best.prefix)
         ):
             best = route

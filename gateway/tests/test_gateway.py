@@ -16,6 +16,8 @@ def test_routes_match_whole_segments_only():
     assert match("/permitsx") is None
     assert match("/users/1").service == "auth"
     assert match("/internal/users") is None
+    assert match("/permits/0b7c6f1e-8a3e-4c55-9d47-1a2b3c4d5e6f/files").service == "files"
+    assert match("/permits/0b7c6f1e-8a3e-4c55-9d47-1a2b3c4d5e6f/files/x").service == "permits"
 
 
 def test_unknown_api_route_is_a_404_envelope(client):

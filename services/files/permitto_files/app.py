@@ -11,9 +11,11 @@ from flask import Flask
 from permitto_common.app_factory import create_base_app
 from permitto_common.health import add_readiness_check
 from permitto_common.jobs import QUEUE_FILES, register_job_commands
-from permitto_common.settings import CommonSettings
+from permitto_common.settings import CommonSettings, Env
 
+from . import models  # noqa: F401  (registers the tables for migrations)
 from .extensions import db, jwt, migrate
+from .permits_client import init_permits_client
 from .storage import StorageSettings, check_bucket, init_storage
 from .views import register_views
 
@@ -21,13 +23,17 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    settings = CommonSettings.from_env("files")
+    env = Env()
+    settings = CommonSettings.from_env("files", env)
     storage = StorageSettings.from_env()
     app = create_base_app(
-        __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
+        __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt,
+        # an uploaded file never passes through here (presigned URLs), but a system PDF does
+        config={"MAX_CONTENT_LENGTH": 20 * 1024 * 1024, **(test_config or {})},
     )
     init_storage(app, storage)
     add_readiness_check(app, "storage", lambda: check_bucket(app))
+    init_permits_client(app, env.text("PERMITS_URL"))
     register_views(app)
     register_job_commands(app, queues=[QUEUE_FILES])
     return app

@@ -11,13 +11,16 @@ from typing import Any
 
 from permitto_common.errors import ValidationFailed, field_error
 
+from .extensions import db
 from .images import png_problem
+from .models import SignatureImage
 from .storage import storage_client, storage_settings
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 
 
-def store_signature(permit_id: uuid.UUID, role: str, image_base64: str) -> dict[str, Any]:
+def store_signature(permit_id: uuid.UUID, role: str, image_base64: str, *,
+                    user_id: uuid.UUID | None = None) -> dict[str, Any]:
     raw_text = image_base64.split(",", 1)[1] if image_base64.startswith("data:") else image_base64
     try:
         data = base64.b64decode(raw_text, validate=True)
@@ -37,4 +40,13 @@ def store_signature(permit_id: uuid.UUID, role: str, image_base64: str) -> dict[
         Bucket=storage_settings().bucket, Key=key, Body=data, ContentType="image/png",
         Metadata={"sha256": digest, "permit-id": str(permit_id), "role": role},
     )
-    return {"key": key, "sha256": digest, "size": len(data)}
+    record = SignatureImage(permit_id=permit_id, user_id=user_id, role=role, key=key, sha256=digest, size=len(data))
+    db.session.add(record)
+    db.session.commit()
+    return signature_out(record)
+
+
+def signature_out(record: SignatureImage) -> dict[str, Any]:
+    return {"id": str(record.id), "permitId": str(record.permit_id), "userId": str(record.user_id) if record.user_id
+            else None, "role": record.role, "key": record.key, "sha256": record.sha256, "size": record.size,
+            "createdAt": record.created_at.isoformat()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -64,3 +65,70 @@ def storage_settings(app: Flask | None = None) -> StorageSettings:
 
 def check_bucket(app: Flask) -> None:
     storage_client(app).head_bucket(Bucket=storage_settings(app).bucket)
+
+
+UPLOAD_URL_SECONDS = 10 * 60
+DOWNLOAD_URL_SECONDS = 5 * 60
+
+
+def presigned_put(key: str, content_type: str) -> str:
+    """A PUT URL with the content type signed in (R2 has no presigned POST, so no size condition)."""
+    url: str = storage_client().generate_presigned_url(
+        "put_object", Params={"Bucket": storage_settings().bucket, "Key": key, "ContentType": content_type},
+        ExpiresIn=UPLOAD_URL_SECONDS,
+    )
+    return url
+
+
+def presigned_get(key: str, *, filename: str | None = None) -> str:
+    params: dict[str, Any] = {"Bucket": storage_settings().bucket, "Key": key}
+    if filename:
+        params["ResponseContentDisposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    url: str = storage_client().generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_URL_SECONDS)
+    return url
+
+
+def head(key: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        result: dict[str, Any] = storage_client().head_object(Bucket=storage_settings().bucket, Key=key)
+        return result
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def first_bytes(key: str, count: int = 512) -> bytes:
+    body = storage_client().get_object(Bucket=storage_settings().bucket, Key=key, Range=f"bytes=0-{count - 1}")
+    data: bytes = body["Body"].read()
+    return data
+
+
+def read(key: str) -> bytes:
+    data: bytes = storage_client().get_object(Bucket=storage_settings().bucket, Key=key)["Body"].read()
+    return data
+
+
+def put(key: str, data: bytes, content_type: str) -> None:
+    storage_client().put_object(Bucket=storage_settings().bucket, Key=key, Body=data, ContentType=content_type)
+
+
+def move(source: str, target: str) -> None:
+    bucket = storage_settings().bucket
+    storage_client().copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": source})
+    storage_client().delete_object(Bucket=bucket, Key=source)
+
+
+def delete(key: str) -> None:
+    storage_client().delete_object(Bucket=storage_settings().bucket, Key=key)
+
+
+def keys_under(prefix: str) -> list[tuple[str, Any]]:
+    """(key, last modified) of every object under a prefix."""
+    found = []
+    paginator = storage_client().get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=storage_settings().bucket, Prefix=prefix):
+        found += [(item["Key"], item["LastModified"]) for item in page.get("Contents", [])]
+    return found

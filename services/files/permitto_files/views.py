@@ -1,35 +1,155 @@
-"""HTTP views of the files service."""
+"""HTTP views of the files service: the public API and the internal endpoints for other services."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Literal
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from permitto_common.errors import success
-from permitto_common.security import require_internal
-from permitto_common.validation import parse_body
+from permitto_common.errors import NotFound, ValidationFailed, field_error, success
+from permitto_common.security import current_identity, require_auth, require_internal
+from permitto_common.validation import parse_body, parse_query
 
-from .signatures import store_signature
+from . import storage, uploads
+from .extensions import db
+from .models import SignatureImage
+from .permits_client import permit_for
+from .signatures import signature_out, store_signature
 
+public = Blueprint("files", __name__, url_prefix="/api/v1")
 internal = Blueprint("internal", __name__, url_prefix="/internal")
 
 
-class SignatureBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UploadUrlBody(Body):
     permitId: uuid.UUID
-    role: Literal["RECEIVER", "ISSUER", "COORDINATOR"]
+    fileName: str = Field(min_length=1, max_length=255)
+    contentType: str = Field(min_length=3, max_length=100)
+    size: int = Field(gt=0, description="bytes; checked again against the object at confirm")
+
+
+class ConfirmBody(Body):
+    uploadId: uuid.UUID
+
+
+class FilesQuery(Body):
+    permitId: uuid.UUID
+
+
+class PublicSignatureBody(Body):
+    permitId: uuid.UUID
     imageBase64: str = Field(min_length=1, max_length=800_000)
+
+
+class SignatureBody(PublicSignatureBody):
+    role: Literal["RECEIVER", "ISSUER", "COORDINATOR"]
+    userId: uuid.UUID | None = None
+
+
+@public.post("/files/upload-url")
+@require_auth()
+def upload_url() -> Response:
+    body = parse_body(UploadUrlBody)
+    return success(uploads.request_upload(current_identity(), permit_id=body.permitId, name=body.fileName,
+                                          content_type=body.contentType, size=body.size), status=201)
+
+
+@public.post("/files/confirm")
+@require_auth()
+def confirm() -> Response:
+    stored = uploads.confirm(current_identity(), parse_body(ConfirmBody).uploadId)
+    return success(uploads.file_out(stored, with_urls=True), status=201)
+
+
+@public.get("/files")
+@require_auth()
+def list_files() -> Response:
+    query = parse_query(FilesQuery)
+    return success([uploads.file_out(f, with_urls=False) for f in uploads.list_files(current_identity(),
+                                                                                       query.permitId)])
+
+
+@public.get("/permits/<uuid:permit_id>/files")
+@require_auth()
+def permit_files(permit_id: uuid.UUID) -> Response:
+    return success([uploads.file_out(f, with_urls=False) for f in uploads.list_files(current_identity(), permit_id)])
+
+
+@public.get("/files/<uuid:file_id>")
+@require_auth()
+def get_file(file_id: uuid.UUID) -> Response:
+    return success(uploads.file_out(uploads.visible_file(current_identity(), file_id), with_urls=True))
+
+
+@public.delete("/files/<uuid:file_id>")
+@require_auth()
+def delete_file(file_id: uuid.UUID) -> Response:
+    stored = uploads.delete_file(current_identity(), file_id)
+    return success({"id": str(stored.id), "deleted": True})
+
+
+@public.post("/files/signatures")
+@require_auth("RECEIVER", "ISSUER", "COORDINATOR")
+def create_signature() -> Response:
+    """Store a drawn signature ahead of an approval; the approval then names it by id."""
+    identity = current_identity()
+    body = parse_body(PublicSignatureBody)
+    permit_for(body.permitId, identity.user_id, identity.role)
+    return success(store_signature(body.permitId, identity.role, body.imageBase64,
+                                   user_id=uuid.UUID(identity.user_id)), status=201)
 
 
 @internal.post("/signatures")
 @require_internal
-def create_signature() -> Response:
+def create_signature_internal() -> Response:
     body = parse_body(SignatureBody)
-    return success(store_signature(body.permitId, body.role, body.imageBase64), status=201)
+    return success(store_signature(body.permitId, body.role, body.imageBase64, user_id=body.userId), status=201)
+
+
+@internal.get("/signatures/<uuid:signature_id>")
+@require_internal
+def get_signature(signature_id: uuid.UUID) -> Response:
+    record = db.session.get(SignatureImage, signature_id)
+    if record is None:
+        raise NotFound("No such signature.")
+    return success(signature_out(record))
+
+
+@internal.put("/documents/<uuid:permit_id>/<string:kind>")
+@require_internal
+def store_document(permit_id: uuid.UUID, kind: str) -> Response:
+    """System documents (the permit PDF): stored under pdfs/{permitId}/ as given, replaced on regeneration."""
+    if kind != "pdf":
+        raise NotFound("Only PDF documents are stored this way.")
+    name = request.args.get("name", "")
+    data = request.get_data()
+    if not data.startswith(b"%PDF-"):
+        raise ValidationFailed([field_error("body", "must be a PDF")])
+    if not name or "/" in name or not name.endswith(".pdf"):
+        raise ValidationFailed([field_error("name", "a file name ending in .pdf")])
+    key = f"pdfs/{permit_id}/{name}"
+    storage.put(key, data, "application/pdf")
+    return success({"key": key, "size": len(data), "url": storage.presigned_get(key, filename=name),
+                    "urlExpiresIn": storage.DOWNLOAD_URL_SECONDS}, status=201)
+
+
+@internal.get("/documents/<uuid:permit_id>/<string:name>")
+@require_internal
+def document_link(permit_id: uuid.UUID, name: str) -> Response:
+    key = f"pdfs/{permit_id}/{name}"
+    meta = storage.head(key)
+    if meta is None:
+        raise NotFound("No such document.")
+    return success({"key": key, "size": int(meta["ContentLength"]),
+                    "lastModified": meta["LastModified"].isoformat(),
+                    "url": storage.presigned_get(key, filename=name), "urlExpiresIn": storage.DOWNLOAD_URL_SECONDS})
 
 
 def register_views(app: Flask) -> None:
+    app.register_blueprint(public)
     app.register_blueprint(internal)

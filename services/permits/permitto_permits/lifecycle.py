@@ -25,7 +25,7 @@ from .extensions import db
 from .models import AuditEntry, Permit, Signature, Template, TemplateVersion
 from .numbers import next_number
 from .schemas import CreatePermitBody, PermitQuery, UpdatePermitBody
-from .signatures import store_signature
+from .signatures import signature_by_id, store_signature
 from .state_machine import ADMIN, COORDINATOR, DRAFT, ISSUER, RECEIVER
 from .template_schema import section_keys, validate_form
 from .templates_service import latest
@@ -181,7 +181,8 @@ def check_sections(actor: Actor, permit_id: uuid.UUID, sections: list[str] | Non
 
 # transitions ------------------------------------------------------------------------------------------
 def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | None = None,
-               signature_b64: str | None = None, comment: str | None = None) -> Permit:
+               signature_b64: str | None = None, signature_id: uuid.UUID | None = None,
+               comment: str | None = None) -> Permit:
     """Apply one verb of the API through the state machine table, atomically."""
     permit = visible_permit(actor, permit_id, lock=True)  # the row lock serialises racing approvers
     allowed_roles = {role for action in state_machine.VERBS[verb] for role in state_machine.BY_ACTION[action].roles}
@@ -218,9 +219,12 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
         permit.rejection_reason = None
     signature_meta: dict[str, Any] = {}
     if step.signature:
-        if not signature_b64:
+        if signature_id is not None:
+            stored = signature_by_id(signature_id, permit_id=permit.id, user_id=actor.id)
+        elif signature_b64:
+            stored = store_signature(permit.id, actor.role, signature_b64, actor.id)
+        else:
             raise ValidationFailed([field_error("signature", "a signature is required")])
-        stored = store_signature(permit.id, actor.role, signature_b64)
         db.session.add(Signature(permit_id=permit.id, action=step.action, user_id=actor.id, role=actor.role,
                                  storage_key=stored["key"], sha256=stored["sha256"], signed_at=now))
         signature_meta = {"signature": stored["key"], "signatureSha256": stored["sha256"]}

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from .models import Permit, Template, TemplateVersion
@@ -69,7 +69,16 @@ class ValidateBody(Body):
 
 
 class SignatureIn(Body):
-    image_base64: str = Field(min_length=20, max_length=800_000)
+    """Either the drawn PNG itself, or the id of one stored earlier with POST /files/signatures."""
+
+    image_base64: str | None = Field(None, min_length=20, max_length=800_000)
+    signature_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SignatureIn:
+        if (self.image_base64 is None) == (self.signature_id is None):
+            raise ValueError("give either imageBase64 or signatureId")
+        return self
 
 
 class ApproveBody(Body):

@@ -99,7 +99,7 @@ def approve(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
     body = parse_body(ApproveBody)
     return _one(lifecycle.transition(actor, permit_id, "approve", signature_b64=body.signature.image_base64,
-                                     comment=body.comment), actor)
+                                     signature_id=body.signature.signature_id, comment=body.comment), actor)
 
 
 @bp.post("/<uuid:permit_id>/reject")
