@@ -49,14 +49,17 @@ class InternalClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         raise_for_status: bool = True,
+        data: bytes | None = None,
+        raw: bool = False,
     ) -> InternalResponse:
+        """JSON in and out by default; data sends bytes as they are, raw returns the body's bytes."""
         method = method.upper()
         all_headers = {INTERNAL_TOKEN_HEADER: self.token, "Accept": "application/json"}
         request_id = current_request_id()
         if request_id:
             all_headers[REQUEST_ID_HEADER] = request_id
         all_headers.update(headers or {})
-        body = None
+        body = data
         if json_body is not None:
             body = json.dumps(json_body).encode()
             all_headers["Content-Type"] = "application/json"
@@ -78,10 +81,14 @@ class InternalClient:
             )
         except (MaxRetryError, NewConnectionError, ProtocolError, TimeoutError, HTTPError) as exc:
             raise UpstreamError(f"{method} {url} failed: {exc}") from exc
-        try:
-            parsed = json.loads(response.data) if response.data else None
-        except ValueError:
-            parsed = response.data.decode(errors="replace")
+        parsed: Any
+        if raw and response.status < 400:
+            parsed = response.data
+        else:
+            try:
+                parsed = json.loads(response.data) if response.data else None
+            except ValueError:
+                parsed = response.data.decode(errors="replace")
         result = InternalResponse(response.status, parsed, dict(response.headers))
         if raise_for_status and response.status >= 400:
             raise UpstreamError(f"{method} {url} answered {response.status}", status=response.status, body=parsed)

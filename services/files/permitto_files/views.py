@@ -14,7 +14,7 @@ from permitto_common.validation import parse_body, parse_query
 
 from . import storage, uploads
 from .extensions import db
-from .models import SignatureImage
+from .models import SignatureImage, StoredFile
 from .permits_client import permit_for
 from .signatures import signature_out, store_signature
 
@@ -118,6 +118,35 @@ def get_signature(signature_id: uuid.UUID) -> Response:
     if record is None:
         raise NotFound("No such signature.")
     return success(signature_out(record))
+
+
+@internal.get("/signatures/<uuid:signature_id>/image")
+@require_internal
+def signature_image(signature_id: uuid.UUID) -> Response:
+    record = db.session.get(SignatureImage, signature_id)
+    if record is None:
+        raise NotFound("No such signature.")
+    return Response(storage.read(record.key), mimetype="image/png")
+
+
+@internal.get("/signature-images")
+@require_internal
+def signature_image_by_key() -> Response:
+    """A signature's PNG by its storage key (what the permits service recorded)."""
+    key = request.args.get("key", "")
+    record = db.session.scalar(db.select(SignatureImage).where(SignatureImage.key == key))
+    if record is None:
+        raise NotFound("No such signature.")
+    return Response(storage.read(record.key), mimetype="image/png")
+
+
+@internal.get("/permits/<uuid:permit_id>/files")
+@require_internal
+def permit_files_internal(permit_id: uuid.UUID) -> Response:
+    files = db.session.scalars(db.select(StoredFile).where(StoredFile.permit_id == permit_id,
+                                                           StoredFile.deleted_at.is_(None))
+                               .order_by(StoredFile.created_at)).all()
+    return success([uploads.file_out(f, with_urls=False) for f in files])
 
 
 @internal.put("/documents/<uuid:permit_id>/<string:kind>")

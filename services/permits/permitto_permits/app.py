@@ -16,7 +16,7 @@ from . import models  # noqa: F401  (registers the tables for migrations)
 from .commands import register_commands
 from .directory import init_directory
 from .extensions import db, jwt, migrate
-from .schedule import PERIODIC_JOBS
+from .schedule import periodic_jobs
 from .signatures import init_files_client
 from .views import register_views
 
@@ -33,5 +33,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_files_client(app, env.text("FILES_URL"))
     register_views(app)
     register_commands(app)
-    register_job_commands(app, queues=[QUEUE_PERMITS], periodic=PERIODIC_JOBS)
+    register_job_commands(app, queues=[QUEUE_PERMITS],
+                          periodic=periodic_jobs(env.integer("SWEEP_INTERVAL_SECONDS", 60)))
     return app

@@ -27,3 +27,24 @@ def record_audit(*, permit_id: str, action: str, actor_id: str | None, actor_rol
                          details={**details, "eventId": event_id})
     db.session.commit()
     return entry.seq
+
+
+def generate_pdf(*, permit_id: str) -> str | None:
+    """After final approval and at close-out; skipped when the stored PDF already shows this version."""
+    from . import documents
+
+    permit = db.session.get(Permit, uuid.UUID(permit_id), with_for_update=True)
+    if permit is None or permit.number is None:
+        return None
+    if permit.pdf_key is not None and permit.pdf_version == permit.version:
+        return permit.pdf_key
+    key = documents.generate(permit)
+    db.session.commit()
+    return key
+
+
+def run_sweeps() -> dict[str, int]:
+    """The daily-cycle sweep, every minute from the scheduler; safe to run twice or late."""
+    from . import clock, daily
+
+    return daily.sweep(clock.now())

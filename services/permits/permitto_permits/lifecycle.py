@@ -12,14 +12,15 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from permitto_common.database import utcnow
 from permitto_common.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from permitto_common.jobs import QUEUE_PERMITS, enqueue
 from permitto_common.security import current_identity
 
-from . import audit, state_machine
+from . import audit, clock, daily, state_machine
 from .directory import directory
 from .extensions import db
 from .models import AuditEntry, Permit, Signature, Template, TemplateVersion
@@ -175,7 +176,7 @@ def check_sections(actor: Actor, permit_id: uuid.UUID, sections: list[str] | Non
         raise ValidationFailed([field_error("sections", f"unknown section(s): {', '.join(unknown)}")])
     problems = validate_form(schema, permit.form_data, sections=set(sections) if sections else None)
     if sections is None:
-        problems += validity_problems(permit, now=utcnow())
+        problems += validity_problems(permit, now=clock.now())
     return {"valid": not problems, "problems": problems}
 
 
@@ -200,13 +201,14 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
     step = options[0]
     if step.owner_only and permit.requester_id != actor.id:
         raise Forbidden("Only the receiver who requested this permit can do this.")
-    if step.member_only and permit.project_id not in actor.project_ids():
+    # Issuers act on their projects only; coordinators and administrators are site-wide.
+    if step.member_only and actor.role == ISSUER and permit.project_id not in actor.project_ids():
         raise Forbidden("You are not assigned to this permit's project.")
     if step.not_requester and permit.requester_id == actor.id:
         raise Forbidden("Separation of duties: nobody approves or rejects their own permit.")
     if step.reason and not reason:
         raise ValidationFailed([field_error("reason", "a reason is required")])
-    now = utcnow()
+    now = clock.now()
     if step.action == "submit":
         problems = validate_form(permit.template_version.schema, permit.form_data) + validity_problems(permit, now=now)
         if problems:
@@ -236,6 +238,14 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
         permit.rejection_reason = reason
     elif step.action in ("cancel", "coordinator_cancel"):
         permit.cancel_reason = reason
+    elif step.action == "suspend":
+        permit.suspension_kind, permit.suspension_reason = "MANUAL", reason
+    elif step.action == "reinstate":
+        permit.suspension_kind = permit.suspension_reason = None
+    elif step.action == "request_closeout":
+        permit.closeout_requested_at = now
+    elif step.action == "close":
+        permit.closed_at, permit.closed_by, permit.closeout_notes = now, actor.id, reason
     previous = permit.status
     permit.status = step.target
     permit.version += 1
@@ -243,7 +253,17 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
                  to_status=step.target, comment=reason or comment, details=signature_meta)
     if step.event:
         audit.emit(permit, step.event, actor_id=actor.id, fromStatus=previous, reason=reason)
+    if step.action == "reinstate":
+        # Back in the daily cycle: today's record is opened if needed; if it is complete, work resumes.
+        record = daily.open_day(permit, daily.local_date(now, permit.timezone))
+        if record is not None and record.complete:
+            daily.system_step(permit, "activate", now, workDate=record.work_date.isoformat())
+    if step.action == "final_approve":
+        daily.apply_due(permit, now)  # already within validity: the first day opens at once
     db.session.commit()
+    if step.action in ("final_approve", "close"):
+        enqueue(current_app, QUEUE_PERMITS, "permitto_permits.jobs.generate_pdf",
+                kwargs={"permit_id": str(permit.id)}, job_id=f"pdf-{permit.id}-{permit.version}")
     return visible_permit(actor, permit.id)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, UniqueConstraint
@@ -100,9 +100,43 @@ class Permit(db.Model):  # type: ignore[name-defined,misc]
     approved_by: Mapped[uuid.UUID | None]
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    suspension_kind: Mapped[str | None] = mapped_column(String(10))  # DEADLINE or MANUAL
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    expiry_warned_at: Mapped[datetime | None]
+    closeout_requested_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[uuid.UUID | None]
+    closeout_notes: Mapped[str | None] = mapped_column(Text)
+    pdf_key: Mapped[str | None] = mapped_column(String(400))
+    pdf_version: Mapped[int | None]  # the permit version the stored PDF shows; older means stale
 
     template_version: Mapped[TemplateVersion] = relationship()
     signatures: Mapped[list[Signature]] = relationship(order_by="Signature.signed_at")
+
+
+class DailyApproval(db.Model):  # type: ignore[name-defined,misc]
+    """One work day of an approved permit: the three confirmations, in order, each with who and when."""
+
+    __tablename__ = "daily_approvals"
+    __table_args__ = (UniqueConstraint("permit_id", "work_date", name="uq_daily_approvals_permit_date"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    work_date: Mapped[date]
+    deadline_at: Mapped[datetime]  # work start, project local time, as an instant
+    receiver_at: Mapped[datetime | None]
+    receiver_by: Mapped[uuid.UUID | None]
+    issuer_at: Mapped[datetime | None]
+    issuer_by: Mapped[uuid.UUID | None]
+    coordinator_at: Mapped[datetime | None]
+    coordinator_by: Mapped[uuid.UUID | None]
+    completed_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def complete(self) -> bool:
+        return self.coordinator_at is not None
 
 
 class Signature(db.Model):  # type: ignore[name-defined,misc]

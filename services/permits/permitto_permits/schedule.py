@@ -1,10 +1,17 @@
-"""The periodic jobs the permits scheduler enqueues (the daily-cycle sweeps join this list)."""
+"""The periodic jobs the scheduler enqueues (it runs in the permits service: one scheduler for the system)."""
 
 from __future__ import annotations
 
-from permitto_common.jobs import QUEUE_FILES, PeriodicJob
+from permitto_common.jobs import QUEUE_FILES, QUEUE_PERMITS, PeriodicJob
 
-PERIODIC_JOBS: list[PeriodicJob] = [
-    # Uploads never confirmed within a day are removed (the files service's job, reached by name).
-    PeriodicJob("files-cleanup-orphans", "permitto_files.jobs.cleanup_orphans", QUEUE_FILES, every_seconds=3600),
-]
+
+def periodic_jobs(sweep_seconds: int = 60) -> list[PeriodicJob]:
+    return [
+        # Reminders at 07:00, suspension at 08:00, end of day, expiry warnings and expiry: all computed from
+        # the data and the clock, so a late or repeated run does each thing once.
+        PeriodicJob("permits-daily-sweep", "permitto_permits.jobs.run_sweeps", QUEUE_PERMITS,
+                    every_seconds=sweep_seconds, timeout=300),
+        # Uploads never confirmed within a day are removed (the files service's job, reached by name).
+        PeriodicJob("files-cleanup-orphans", "permitto_files.jobs.cleanup_orphans", QUEUE_FILES,
+                    every_seconds=3600),
+    ]

@@ -86,6 +86,21 @@ class ApproveBody(Body):
     comment: str | None = Field(None, max_length=2000)
 
 
+class CloseBody(Body):
+    signature: SignatureIn
+    completion_notes: str = Field(min_length=5, max_length=4000)
+
+
+class BulkDailyBody(Body):
+    permit_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class AnalyticsQuery(Body):
+    project_id: uuid.UUID | None = None
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+
+
 class ReasonBody(Body):
     reason: str = Field(min_length=5, max_length=2000)
 
@@ -161,6 +176,12 @@ def permit_out(permit: Permit, *, full: bool = True) -> dict[str, Any]:
             issuerApprovedAt=permit.issuer_approved_at.isoformat() if permit.issuer_approved_at else None,
             issuerApprovedBy=str(permit.issuer_approved_by) if permit.issuer_approved_by else None,
             approvedBy=str(permit.approved_by) if permit.approved_by else None,
+            suspensionKind=permit.suspension_kind,
+            suspensionReason=permit.suspension_reason,
+            expiryWarnedAt=permit.expiry_warned_at.isoformat() if permit.expiry_warned_at else None,
+            closedAt=permit.closed_at.isoformat() if permit.closed_at else None,
+            closedBy=str(permit.closed_by) if permit.closed_by else None,
+            closeoutNotes=permit.closeout_notes,
             signatures=[{"action": s.action, "userId": str(s.user_id), "role": s.role,
                          "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
         )

@@ -17,6 +17,11 @@ def init_files_client(app: Flask, base_url: str) -> None:
     app.extensions[_KEY] = InternalClient(base_url, app.config["INTERNAL_API_TOKEN"], timeout=10.0)
 
 
+def files_client() -> InternalClient:
+    client: InternalClient = current_app.extensions[_KEY]
+    return client
+
+
 def store_signature(permit_id: uuid.UUID, role: str, image_base64: str, user_id: uuid.UUID) -> dict[str, Any]:
     """Hand the drawn PNG to the files service; it checks it and stores it immutably."""
     client: InternalClient = current_app.extensions[_KEY]

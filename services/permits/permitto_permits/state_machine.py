@@ -57,6 +57,21 @@ TRANSITIONS: tuple[Transition, ...] = (
        event="PERMIT_REJECTED"),
     _t("revise", {REJECTED_ISSUER, REJECTED_COORD}, DRAFT, {RECEIVER}, owner_only=True),
     _t("coordinator_cancel", NON_TERMINAL, CANCELLED, {COORDINATOR}, reason=True, event="PERMIT_CANCELLED"),
+    # The daily cycle (DOMAIN.md §5). SYSTEM steps are taken by the sweeps and by confirmations.
+    _t("start_day", {APPROVED}, PENDING_DAILY, {SYSTEM}),
+    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event="PERMIT_ACTIVATED"),
+    _t("deadline_suspend", {PENDING_DAILY}, SUSPENDED, {SYSTEM}, event="PERMIT_SUSPENDED"),
+    _t("end_day", {ACTIVE}, PENDING_DAILY, {SYSTEM}),
+    _t("expire", {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}, PENDING_CLOSEOUT, {SYSTEM},
+       event="PERMIT_EXPIRED"),
+    # Real sites stop work at once for weather, a gas alarm or an emergency, and resume deliberately.
+    _t("suspend", {APPROVED, PENDING_DAILY, ACTIVE}, SUSPENDED, {ISSUER, COORDINATOR}, member_only=True,
+       reason=True, event="PERMIT_SUSPENDED"),
+    _t("reinstate", {SUSPENDED}, PENDING_DAILY, {ISSUER, COORDINATOR}, member_only=True, reason=True,
+       event="PERMIT_REINSTATED"),
+    _t("request_closeout", {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}, PENDING_CLOSEOUT, {RECEIVER},
+       owner_only=True, event="PERMIT_CLOSEOUT_REQUESTED"),
+    _t("close", {PENDING_CLOSEOUT}, CLOSED, {COORDINATOR}, signature=True, reason=True, event="PERMIT_CLOSED"),
 )
 
 # The public verbs of the API and the transitions each may mean (the current state picks one).
@@ -66,6 +81,10 @@ VERBS: dict[str, tuple[str, ...]] = {
     "reject": ("issuer_reject", "final_reject"),
     "revise": ("revise",),
     "cancel": ("cancel", "coordinator_cancel"),
+    "suspend": ("suspend",),
+    "reinstate": ("reinstate",),
+    "request-closeout": ("request_closeout",),
+    "close": ("close",),
 }
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}

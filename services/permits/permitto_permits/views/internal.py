@@ -16,6 +16,15 @@ from ..models import Permit
 bp = Blueprint("internal", __name__, url_prefix="/internal")
 
 
+@bp.post("/sweeps")
+@require_internal
+def run_sweeps() -> Response:
+    """Run the daily-cycle sweep now (operators, and tests that move the clock)."""
+    from .. import clock, daily
+
+    return success(daily.sweep(clock.now()))
+
+
 @bp.get("/permits/<uuid:permit_id>/access")
 @require_internal
 def access(permit_id: uuid.UUID) -> Response:

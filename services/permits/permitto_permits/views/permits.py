@@ -11,12 +11,15 @@ from permitto_common.idempotency import idempotent
 from permitto_common.security import require_auth
 from permitto_common.validation import parse_body, parse_query
 
-from .. import audit, lifecycle
+from .. import analytics, audit, daily_service, documents, lifecycle
 from ..lifecycle import Actor
 from ..models import Permit
 from ..schemas import (
+    AnalyticsQuery,
     ApproveBody,
+    BulkDailyBody,
     CancelBody,
+    CloseBody,
     CreatePermitBody,
     PermitQuery,
     ReasonBody,
@@ -57,8 +60,27 @@ def create_permit() -> Response:
 @bp.get("/pending-actions")
 @require_auth()
 def pending_actions() -> Response:
-    result = lifecycle.pending_actions(Actor.current())
-    return success({"count": result["count"], "permits": [permit_out(p, full=False) for p in result["permits"]]})
+    actor = Actor.current()
+    result = lifecycle.pending_actions(actor)
+    waiting = daily_service.awaiting_me(actor)
+    return success({"count": result["count"] + len(waiting),
+                    "permits": [permit_out(p, full=False) for p in result["permits"]],
+                    "dailyConfirmations": [permit_out(p, full=False) for p in waiting]})
+
+
+@bp.post("/daily-approve")
+@require_auth()
+def daily_approve_many() -> Response:
+    body = parse_body(BulkDailyBody)
+    results = daily_service.confirm_many(Actor.current(), body.permit_ids)
+    return success(results, meta={"confirmed": sum(r["ok"] for r in results), "failed": sum(not r["ok"]
+                                                                                            for r in results)})
+
+
+@bp.get("/analytics")
+@require_auth("SUPER_ADMIN", "COORDINATOR")
+def analytics_view() -> Response:
+    return success(analytics.summary(parse_query(AnalyticsQuery)))
 
 
 @bp.get("/<uuid:permit_id>")
@@ -126,6 +148,63 @@ def cancel(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
     body = parse_body(CancelBody)
     return _one(lifecycle.transition(actor, permit_id, "cancel", reason=body.reason), actor)
+
+
+@bp.post("/<uuid:permit_id>/daily-approve")
+@require_auth()
+@idempotent
+def daily_approve(permit_id: uuid.UUID) -> Response:
+    actor = Actor.current()
+    permit, _ = daily_service.confirm_one(actor, permit_id)
+    return _one(permit, actor)
+
+
+@bp.get("/<uuid:permit_id>/days")
+@require_auth()
+def days(permit_id: uuid.UUID) -> Response:
+    return success(daily_service.days(Actor.current(), permit_id))
+
+
+@bp.post("/<uuid:permit_id>/suspend")
+@require_auth()
+@idempotent
+def suspend(permit_id: uuid.UUID) -> Response:
+    actor = Actor.current()
+    return _one(lifecycle.transition(actor, permit_id, "suspend", reason=parse_body(ReasonBody).reason), actor)
+
+
+@bp.post("/<uuid:permit_id>/reinstate")
+@require_auth()
+@idempotent
+def reinstate(permit_id: uuid.UUID) -> Response:
+    actor = Actor.current()
+    return _one(lifecycle.transition(actor, permit_id, "reinstate", reason=parse_body(ReasonBody).reason), actor)
+
+
+@bp.post("/<uuid:permit_id>/request-closeout")
+@require_auth()
+@idempotent
+def request_closeout(permit_id: uuid.UUID) -> Response:
+    actor = Actor.current()
+    body = parse_body(CancelBody)
+    return _one(lifecycle.transition(actor, permit_id, "request-closeout", comment=body.reason), actor)
+
+
+@bp.post("/<uuid:permit_id>/close")
+@require_auth()
+@idempotent
+def close(permit_id: uuid.UUID) -> Response:
+    actor = Actor.current()
+    body = parse_body(CloseBody)
+    return _one(lifecycle.transition(actor, permit_id, "close", reason=body.completion_notes,
+                                     signature_b64=body.signature.image_base64,
+                                     signature_id=body.signature.signature_id), actor)
+
+
+@bp.get("/<uuid:permit_id>/pdf")
+@require_auth()
+def pdf(permit_id: uuid.UUID) -> Response:
+    return success(documents.pdf_link(Actor.current(), permit_id))
 
 
 @bp.get("/<uuid:permit_id>/timeline")

@@ -1,0 +1,230 @@
+"""The daily re-approval cycle (DOMAIN.md §5), in each project's time zone.
+
+Confirmations come in order receiver → issuer → coordinator, one record per permit and local work day.
+The sweep computes what is due from the data and the clock only, so it is idempotent and catches up:
+run at 08:07 after a scheduler outage, it still suspends what should have been suspended at 08:00,
+once. Every step takes `now`, so tests walk days (and DST changes) without sleeping."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from permitto_common.errors import Conflict, Forbidden, field_error
+
+from . import audit, state_machine
+from .extensions import db
+from .models import DailyApproval, Permit
+from .state_machine import (
+    ACTIVE,
+    APPROVED,
+    COORDINATOR,
+    ISSUER,
+    PENDING_DAILY,
+    RECEIVER,
+    SUSPENDED,
+    SYSTEM,
+)
+
+log = logging.getLogger(__name__)
+REMINDER_LEAD = timedelta(hours=1)  # 07:00 for an 08:00 start
+EXPIRY_WARNING_LEAD = timedelta(hours=24)
+CYCLE_STATES = (APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED)
+ORDER = (RECEIVER, ISSUER, COORDINATOR)
+
+
+def local_instant(day: date, at: time, tz: str) -> datetime:
+    """A wall-clock time on a local date as an instant; zoneinfo resolves DST gaps and folds."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz))
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def current_day(permit: Permit) -> DailyApproval | None:
+    return db.session.scalar(select(DailyApproval).where(DailyApproval.permit_id == permit.id)
+                             .order_by(DailyApproval.work_date.desc()).limit(1))
+
+
+def open_day(permit: Permit, day: date) -> DailyApproval | None:
+    """The record of a work day, made once; None when that day is past the permit's validity."""
+    deadline = local_instant(day, permit.work_start, permit.timezone)
+    if deadline >= permit.valid_to:
+        return None
+    record = db.session.scalar(select(DailyApproval).where(DailyApproval.permit_id == permit.id,
+                                                           DailyApproval.work_date == day))
+    if record is None:
+        record = DailyApproval(permit_id=permit.id, work_date=day, deadline_at=deadline)
+        db.session.add(record)
+        db.session.flush()
+    return record
+
+
+def system_step(permit: Permit, action: str, now: datetime, **details: Any) -> None:
+    step = state_machine.BY_ACTION[action]
+    assert permit.status in step.sources, (action, permit.status)
+    previous = permit.status
+    permit.status = step.target
+    permit.version += 1
+    audit.record(permit, action, actor_id=None, actor_role=SYSTEM, from_status=previous, to_status=step.target,
+                 details={"at": now.isoformat(), **details})
+    if step.event:
+        audit.emit(permit, step.event, actor_id=None, fromStatus=previous, **details)
+
+
+def _apply_once(permit: Permit, now: datetime) -> str | None:
+    """Take the first step that is due; None when nothing is."""
+    tz = permit.timezone
+    if permit.status not in CYCLE_STATES:
+        return None
+    if now >= permit.valid_to:
+        system_step(permit, "expire", now)
+        return "expire"
+    if permit.expiry_warned_at is None and now >= permit.valid_to - EXPIRY_WARNING_LEAD:
+        permit.expiry_warned_at = now
+        permit.version += 1
+        audit.emit(permit, "PERMIT_EXPIRY_WARNING", actor_id=None, validTo=permit.valid_to.isoformat())
+        audit.record(permit, "expiry_warning", actor_id=None, actor_role=SYSTEM, details={"at": now.isoformat()})
+        return "expiry_warning"
+    if permit.status == APPROVED:
+        if now < permit.valid_from:
+            return None
+        day = max(local_date(now, tz), local_date(permit.valid_from, tz))
+        record = open_day(permit, day)
+        if record is None:  # the whole remaining validity is past its last work start
+            record = open_day(permit, day - timedelta(days=1))
+        system_step(permit, "start_day", now, workDate=(record.work_date if record else day).isoformat())
+        return "start_day"
+    record = current_day(permit)
+    if record is None:
+        return None
+    day_end = local_instant(record.work_date, permit.work_end, tz)
+    if permit.status in (ACTIVE, SUSPENDED) and now >= day_end:
+        following = open_day(permit, record.work_date + timedelta(days=1))
+        if following is None:
+            return None  # no work day left; expiry closes it
+        if permit.status == ACTIVE:
+            system_step(permit, "end_day", now, workDate=following.work_date.isoformat())
+        else:
+            audit.record(permit, "day_rolled_over", actor_id=None, actor_role=SYSTEM,
+                         details={"workDate": following.work_date.isoformat(), "stillSuspended": True})
+        return "end_day"
+    if permit.status == PENDING_DAILY and not record.complete:
+        if now >= record.deadline_at:
+            permit.suspension_kind, permit.suspension_reason = "DEADLINE", "daily confirmations missing"
+            system_step(permit, "deadline_suspend", now, workDate=record.work_date.isoformat(),
+                        missing=[role for role in ORDER if _slot(record, role)[0] is None])
+            return "deadline_suspend"
+        if record.reminded_at is None and now >= record.deadline_at - REMINDER_LEAD:
+            record.reminded_at = now
+            audit.emit(permit, "DAILY_REMINDER", actor_id=None, workDate=record.work_date.isoformat(),
+                       missing=[role for role in ORDER if _slot(record, role)[0] is None])
+            return "reminder"
+    return None
+
+
+def apply_due(permit: Permit, now: datetime) -> list[str]:
+    """Every step due for one permit, in order (several when catching up after downtime)."""
+    done = []
+    for _ in range(40):  # bounded: a week of days with every step is well under this
+        step = _apply_once(permit, now)
+        if step is None:
+            break
+        done.append(step)
+    return done
+
+
+def sweep(now: datetime, *, limit: int = 500) -> dict[str, int]:
+    """One pass over every permit in the cycle; each permit in its own short transaction."""
+    counts: dict[str, int] = {}
+    ids = db.session.scalars(select(Permit.id).where(Permit.status.in_(CYCLE_STATES))
+                             .order_by(Permit.valid_from)).all()
+    db.session.rollback()
+    for permit_id in ids[:limit] if limit else ids:
+        permit = db.session.scalar(select(Permit).where(Permit.id == permit_id, Permit.status.in_(CYCLE_STATES))
+                                   .with_for_update(skip_locked=True))
+        if permit is None:
+            db.session.rollback()
+            continue
+        for step in apply_due(permit, now):
+            counts[step] = counts.get(step, 0) + 1
+        db.session.commit()
+    return counts
+
+
+def _slot(record: DailyApproval, role: str) -> tuple[datetime | None, uuid.UUID | None]:
+    key = role.lower()
+    return getattr(record, f"{key}_at"), getattr(record, f"{key}_by")
+
+
+@dataclass(frozen=True)
+class Confirmer:
+    id: uuid.UUID
+    role: str
+    project_ids: set[uuid.UUID]
+
+
+def confirm(permit: Permit, who: Confirmer, now: datetime) -> DailyApproval:
+    """One tap: the caller's confirmation of today's record. The caller holds the permit row lock."""
+    if who.role not in ORDER:
+        raise Forbidden("Only the receiver, an issuer and a coordinator confirm a permit's day.")
+    if who.role == RECEIVER and permit.requester_id != who.id:
+        raise Forbidden("Only the receiver who requested this permit confirms for the crew.")
+    if who.role == ISSUER and permit.project_id not in who.project_ids:
+        raise Forbidden("You are not assigned to this permit's project.")
+    if who.role != RECEIVER and permit.requester_id == who.id:
+        raise Forbidden("Separation of duties: nobody confirms their own permit as approver.")
+    if permit.status not in (PENDING_DAILY, SUSPENDED):
+        raise Conflict(f"The permit is {permit.status}; there is no daily confirmation to give.",
+                       code="INVALID_STATE", details=[field_error("status", permit.status)])
+    today = local_date(now, permit.timezone)
+    record = current_day(permit)
+    if record is None or record.work_date != today:
+        raise Conflict(f"No daily approval is open for today ({today.isoformat()}) on this permit.",
+                       code="INVALID_STATE", details=[field_error("workDate", today.isoformat())])
+    position = ORDER.index(who.role)
+    if _slot(record, who.role)[0] is not None:
+        raise Conflict(f"The {who.role.lower()} confirmation for {today.isoformat()} is given already.",
+                       code="ALREADY_CONFIRMED")
+    for earlier in ORDER[:position]:
+        if _slot(record, earlier)[0] is None:
+            raise Conflict(f"Waiting for the {earlier.lower()}'s confirmation first (order: receiver, issuer, "
+                           "coordinator).", code="OUT_OF_ORDER", details=[field_error("waitingFor", earlier)])
+    key = who.role.lower()
+    setattr(record, f"{key}_at", now)
+    setattr(record, f"{key}_by", who.id)
+    permit.version += 1
+    audit.record(permit, "daily_confirm", actor_id=who.id, actor_role=who.role,
+                 details={"workDate": today.isoformat(), "confirmation": key})
+    if who.role == COORDINATOR:
+        record.completed_at = now
+        if permit.status == PENDING_DAILY or permit.suspension_kind == "DEADLINE":
+            permit.suspension_kind = permit.suspension_reason = None
+            system_step(permit, "activate", now, workDate=today.isoformat())
+    return record
+
+
+def pending_for(permit: Permit, role: str) -> str | None:
+    """The role whose confirmation the permit's current day waits for."""
+    record = current_day(permit)
+    if record is None or record.complete:
+        return None
+    return next((r for r in ORDER if _slot(record, r)[0] is None), None) if role else None
+
+
+def day_out(record: DailyApproval, names: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"workDate": record.work_date.isoformat(), "deadlineAt": record.deadline_at.isoformat(),
+                           "complete": record.complete}
+    for role in ORDER:
+        at, by = _slot(record, role)
+        out[role.lower()] = {"at": at.isoformat() if at else None, "userId": str(by) if by else None,
+                             "name": names.get(str(by), {}).get("name") if by else None}
+    return out
+

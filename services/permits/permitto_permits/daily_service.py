@@ -1,0 +1,64 @@
+"""Daily confirmations as the API offers them: one permit, or many at once with a result for each."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from permitto_common.errors import APIError
+
+from . import clock, daily
+from .directory import directory
+from .extensions import db
+from .lifecycle import Actor, visibility_filter, visible_permit
+from .models import DailyApproval, Permit
+from .state_machine import ISSUER, PENDING_DAILY, SUSPENDED
+
+
+def _confirmer(actor: Actor) -> daily.Confirmer:
+    return daily.Confirmer(actor.id, actor.role, actor.project_ids() if actor.role == ISSUER else set())
+
+
+def confirm_one(actor: Actor, permit_id: uuid.UUID) -> tuple[Permit, DailyApproval]:
+    permit = visible_permit(actor, permit_id, lock=True)
+    record = daily.confirm(permit, _confirmer(actor), clock.now())
+    db.session.commit()
+    return visible_permit(actor, permit_id), record
+
+
+def confirm_many(actor: Actor, permit_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Each permit in its own transaction: one refusal never undoes the others."""
+    results = []
+    for permit_id in dict.fromkeys(permit_ids):
+        try:
+            permit, record = confirm_one(actor, permit_id)
+            results.append({"permitId": str(permit_id), "ok": True, "status": permit.status,
+                            "workDate": record.work_date.isoformat()})
+        except APIError as exc:
+            db.session.rollback()
+            results.append({"permitId": str(permit_id), "ok": False,
+                            "error": {"code": exc.code, "message": exc.message, "status": exc.status}})
+    return results
+
+
+def days(actor: Actor, permit_id: uuid.UUID) -> list[dict[str, Any]]:
+    permit = visible_permit(actor, permit_id)
+    records = db.session.scalars(select(DailyApproval).where(DailyApproval.permit_id == permit.id)
+                                 .order_by(DailyApproval.work_date)).all()
+    ids = {str(getattr(r, f"{role}_by")) for r in records for role in ("receiver", "issuer", "coordinator")
+           if getattr(r, f"{role}_by")}
+    names = directory().users(ids)
+    return [daily.day_out(record, names) for record in records]
+
+
+def awaiting_me(actor: Actor) -> list[Permit]:
+    """Permits whose current day waits for the caller's confirmation (for 'my pending actions')."""
+    stmt = visibility_filter(actor, select(Permit)).where(Permit.status.in_([PENDING_DAILY, SUSPENDED]))
+    mine = []
+    for permit in db.session.scalars(stmt.order_by(Permit.valid_to).limit(200)):
+        if daily.pending_for(permit, actor.role) == actor.role and (
+                actor.role != "RECEIVER" or permit.requester_id == actor.id):
+            mine.append(permit)
+    return mine

@@ -1,0 +1,202 @@
+"""Render the printable permit (DOMAIN.md §8) with ReportLab: header, number, project, type, validity and
+hours, the form in template section order, signatures with name, role and time, the daily confirmation
+table, attached files, close-out notes, and a QR code linking to the digital permit."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+FONT_DIR = Path(__file__).parent / "fonts"
+TYPE_NAMES = {"HW": "Hot Work", "CSE": "Confined Space Entry", "WAH": "Working at Height", "EW": "Electrical Work"}
+
+
+@dataclass
+class SignatureBlock:
+    name: str
+    role: str
+    signed_at: datetime
+    action: str
+    png: bytes
+
+
+@dataclass
+class PermitDocument:
+    number: str
+    title: str
+    type: str
+    status: str
+    project_code: str
+    project_name: str
+    timezone: str
+    valid_from: datetime
+    valid_to: datetime
+    work_hours: str
+    extended_hours: bool
+    requester: str
+    schema: dict[str, Any]
+    form_data: dict[str, Any]
+    url: str
+    signatures: list[SignatureBlock] = field(default_factory=list)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    closeout_notes: str | None = None
+    generated_at: datetime | None = None
+
+
+_fonts_ready = False
+
+
+def _register_fonts() -> None:
+    global _fonts_ready
+    if _fonts_ready:
+        return
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    # DejaVu carries Latin, Greek, Cyrillic and the ballot-box ticks; names print as written.
+    pdfmetrics.registerFont(TTFont("DejaVu", str(FONT_DIR / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily("DejaVu", normal="DejaVu", bold="DejaVu-Bold")
+    _fonts_ready = True
+
+
+def _value(spec: dict[str, Any], value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    options = {o["value"]: o["label"] for o in spec.get("options", [])}
+    if spec["type"] == "checkbox" and options:
+        chosen = set(value)
+        return "\n".join(("☑ " if o in chosen else "☐ ") + label for o, label in options.items())
+    if spec["type"] == "checkbox":
+        return "☑ Yes" if value else "☐ No"
+    if spec["type"] in ("select", "radio"):
+        return str(options.get(value, value))
+    if spec["type"] == "multiselect":
+        return ", ".join(str(options.get(v, v)) for v in value)
+    if spec["type"] == "file-upload":
+        return f"{len(value)} file(s) attached"
+    if spec["type"] == "number" and spec.get("unit"):
+        return f"{value} {spec['unit']}"
+    return str(value)
+
+
+def _local(moment: datetime | None, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z") if moment else "—"
+
+
+def render(doc: PermitDocument) -> bytes:
+    import segno
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    _register_fonts()
+    base = ParagraphStyle("base", fontName="DejaVu", fontSize=9, leading=12)
+    small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5, textColor=colors.HexColor("#555555"))
+    heading = ParagraphStyle("heading", parent=base, fontName="DejaVu-Bold", fontSize=12, leading=15,
+                             spaceBefore=8, spaceAfter=4)
+    number_style = ParagraphStyle("number", parent=base, fontName="DejaVu-Bold", fontSize=20, leading=24,
+                                  alignment=TA_CENTER)
+
+    def p(text: str, style: ParagraphStyle = base) -> Paragraph:
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
+        return Paragraph(escaped, style)
+
+    grid = TableStyle([
+        ("FONT", (0, 0), (-1, -1), "DejaVu", 8.5),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F2F2F2")),
+    ])
+    header_grid = TableStyle([*grid.getCommands(), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E6E6E6"))])
+    width = A4[0] - 30 * mm
+
+    qr = io.BytesIO()
+    segno.make(doc.url, error="m").save(qr, kind="png", scale=6, border=2)
+    story: list[Any] = []
+    head = Table([[
+        [p("PERMITTO — PERMIT TO WORK", heading), p(f"{TYPE_NAMES.get(doc.type, doc.type)} permit", base),
+         p(f"Status: {doc.status}", base)],
+        Image(io.BytesIO(qr.getvalue()), width=30 * mm, height=30 * mm),
+    ]], colWidths=[width - 34 * mm, 34 * mm])
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    story += [head, Spacer(1, 3 * mm), p(doc.number, number_style), p(doc.title, ParagraphStyle(
+        "title", parent=base, alignment=TA_CENTER, fontSize=11)), Spacer(1, 4 * mm)]
+    facts = [
+        ["Project", f"{doc.project_code} — {doc.project_name}"],
+        ["Permit type", TYPE_NAMES.get(doc.type, doc.type)],
+        ["Valid from", _local(doc.valid_from, doc.timezone)],
+        ["Valid to", _local(doc.valid_to, doc.timezone)],
+        ["Daily work hours", doc.work_hours + (" (extended hours)" if doc.extended_hours else "")],
+        ["Requested by", doc.requester],
+    ]
+    table = Table([[p(a), p(b)] for a, b in facts], colWidths=[40 * mm, width - 40 * mm])
+    table.setStyle(grid)
+    story.append(table)
+
+    for section in doc.schema.get("sections", []):
+        rows = [[p(spec["label"]), p(_value(spec, doc.form_data.get(spec["key"])))] for spec in section["fields"]]
+        section_table = Table(rows, colWidths=[70 * mm, width - 70 * mm], repeatRows=0)
+        section_table.setStyle(grid)
+        story += [p(section["title"], heading), section_table]
+
+    story.append(p("Signatures", heading))
+    for sig in doc.signatures:
+        block = Table([[Image(io.BytesIO(sig.png), width=50 * mm, height=17 * mm, kind="proportional"),
+                        [p(sig.name), p(f"{sig.role.title()} — {sig.action.replace('_', ' ')}", small),
+                         p(_local(sig.signed_at, doc.timezone), small)]]], colWidths=[55 * mm, width - 55 * mm])
+        block.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        story += [KeepTogether(block), Spacer(1, 2 * mm)]
+    if not doc.signatures:
+        story.append(p("No signatures yet.", small))
+
+    story.append(p("Daily re-approval", heading))
+    if doc.days:
+        rows = [[p("Day"), p("Receiver"), p("Issuer"), p("Coordinator")]]
+        for day in doc.days:
+            cells = [p(day["workDate"])]
+            for role in ("receiver", "issuer", "coordinator"):
+                entry = day[role]
+                cells.append(p(f"{entry['name'] or '—'}\n{_local(datetime.fromisoformat(entry['at']), doc.timezone)}"
+                               if entry["at"] else "—"))
+            rows.append(cells)
+        days_table = Table(rows, colWidths=[25 * mm] + [(width - 25 * mm) / 3] * 3, repeatRows=1)
+        days_table.setStyle(header_grid)
+        story.append(days_table)
+    else:
+        story.append(p("No work day has started yet.", small))
+
+    story.append(p("Attached files", heading))
+    if doc.files:
+        rows = [[p("File"), p("Type"), p("Size")]] + [
+            [p(f["name"]), p(f["contentType"]), p(f"{f['size'] / 1024:.0f} KB")] for f in doc.files]
+        files_table = Table(rows, colWidths=[width - 60 * mm, 35 * mm, 25 * mm], repeatRows=1)
+        files_table.setStyle(header_grid)
+        story.append(files_table)
+    else:
+        story.append(p("None.", small))
+    if doc.closeout_notes:
+        story += [p("Close-out", heading), p(doc.closeout_notes)]
+
+    def footer(canvas: Any, template: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("DejaVu", 7)
+        stamp = _local(doc.generated_at, doc.timezone) if doc.generated_at else ""
+        canvas.drawString(15 * mm, 10 * mm, f"{doc.number} · generated {stamp} · {doc.url}")
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {canvas.getPageNumber()}")
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                      bottomMargin=18 * mm, title=f"Permit {doc.number}", author="Permitto",
+                      subject=doc.title).build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()
