@@ -27,7 +27,9 @@ def system():
         redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url else None,
         db_prefix="system_",
         # Tests speak for many clients: each sends its own X-Forwarded-For, as a load balancer would.
-        overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1"}},
+        overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1"},
+                   # a clock tests can move (honoured only with this flag), and a sweep every few seconds
+                   "permits": {"ALLOW_TEST_CLOCK": "1", "SWEEP_INTERVAL_SECONDS": "3"}},
     )
     try:
         stack.start_engines()

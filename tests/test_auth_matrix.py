@@ -59,7 +59,7 @@ CASES = [
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), CASES)
 @pytest.mark.parametrize("role", ROLES)
-def test_matrix(role, method, path, body, expected, new_api, tokens, ids, demo):
+def test_matrix(role, method, path, body, expected, new_api, tokens, ids, demo, system):
     admin = new_api()
     admin.token = tokens["admin"]
     # Fresh targets for each case, so one case's change never decides another's outcome.
@@ -89,6 +89,12 @@ def test_matrix(role, method, path, body, expected, new_api, tokens, ids, demo):
     if role == "anonymous":
         return
     # Restore demo state changed by a case above.
+    if method == "PATCH" and path == "/users/{self}":
+        import json as _json
+
+        original = {u["email"].split("@")[0]: u["name"] for u in _json.loads(
+            (system.var_dir / "demo-users.json").read_text())}
+        admin.patch(f"/users/{names['self']}", json={"name": original[role]})
     if "{DOWNTOWN}/users/{" in path:
         admin.post(f"/projects/{ids['projects']['DOWNTOWN']}/users", json={"userId": url.rsplit("/", 1)[1]})
 
