@@ -38,25 +38,6 @@ def upstream():
 
 
 @pytest.fixture(scope="session")
-def mint(test_engines):
-    """Sign access tokens with the test key pair, as the auth service would."""
-    import time
-    import uuid
-
-    import jwt
-
-    private = test_engines.private_key.read_bytes()
-
-    def make(sub="user-1", role="RECEIVER", ttl=900, **extra):
-        now = int(time.time())
-        claims = {"sub": sub, "role": role, "jti": uuid.uuid4().hex, "sid": uuid.uuid4().hex, "type": "access",
-                  "iat": now, "nbf": now, "exp": now + ttl, **extra}
-        return jwt.encode(claims, private, algorithm="RS256")
-
-    return make
-
-
-@pytest.fixture(scope="session")
 def app(test_engines, upstream):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
     env = service_env(test_engines, "gateway", database=False, AUTH_URL=upstream, PERMITS_URL=dead, FILES_URL=upstream,

@@ -76,10 +76,13 @@ def started(venvs, test_engines, s3_endpoint, smtp_server):
             env["DATABASE_URL"] = databases[name]
         env.update({
             "auth": {"JWT_PRIVATE_KEY": str(test_engines.private_key)},
-            "permits": {"AUTH_URL": urls["auth"], "FILES_URL": urls["files"]},
-            "files": {"S3_ENDPOINT_URL": s3_endpoint, "R2_ACCESS_KEY_ID": "k", "R2_SECRET_ACCESS_KEY": "s",
+            "permits": {"AUTH_URL": urls["auth"], "FILES_URL": urls["files"],
+                        "NOTIFICATIONS_URL": urls["notifications"]},
+            "files": {"PERMITS_URL": urls["permits"], "S3_ENDPOINT_URL": s3_endpoint, "R2_ACCESS_KEY_ID": "k",
+                      "R2_SECRET_ACCESS_KEY": "s",
                       "R2_BUCKET_NAME": TEST_BUCKET},
-            "notifications": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port)},
+            "notifications": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port), "AUTH_URL": urls["auth"],
+                              "GUNICORN_WORKER_CLASS": "gevent"},
             "gateway": {f"{s.upper()}_URL": urls[s] for s in ("auth", "permits", "files", "notifications")},
         }[name])
         return env

@@ -26,6 +26,7 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
             "--worker-class", env.get("GUNICORN_WORKER_CLASS", "gthread"),
             "--workers", env.get("WEB_CONCURRENCY", "2"),
             "--threads", env.get("GUNICORN_THREADS", "8"),
+            "--worker-connections", env.get("GUNICORN_WORKER_CONNECTIONS", "1000"),  # gevent workers
             "--timeout", env.get("GUNICORN_TIMEOUT", "30"),
             "--graceful-timeout", "20",
             "--keep-alive", "75",

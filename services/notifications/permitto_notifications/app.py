@@ -10,19 +10,25 @@ from flask import Flask
 
 from permitto_common.app_factory import create_base_app
 from permitto_common.jobs import QUEUE_NOTIFICATIONS, register_job_commands
-from permitto_common.settings import CommonSettings
+from permitto_common.settings import CommonSettings, Env
 
+from . import models  # noqa: F401  (registers the tables for migrations)
 from .channels.email import backend_from_env, init_email
 from .extensions import db, jwt, migrate
+from .recipients import init_auth_client
+from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    settings = CommonSettings.from_env("notifications")
+    env = Env()
+    settings = CommonSettings.from_env("notifications", env)
     app = create_base_app(
         __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
-    init_email(app, backend_from_env())
+    init_email(app, backend_from_env(env))
+    init_auth_client(app, env.text("AUTH_URL"))
+    register_views(app)
     register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])
     return app

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 
 from flask import render_template
+from rq import get_current_job
+from sqlalchemy import select
 
-from .channels.email import Email, email_backend
+from permitto_common.database import utcnow
+
+from . import inbox
+from .channels.email import DeliveryError, Email, email_backend
+from .extensions import db
+from .models import EmailDelivery, Event
 
 log = logging.getLogger(__name__)
 
@@ -17,18 +26,58 @@ ACCOUNT_EMAILS = {
 }
 
 
-def send_account_email(*, kind: str, to: str, name: str, link: str, expires_at: str) -> str:
-    """Invitation and password-reset emails for the auth service; retried by RQ on failure."""
+def send_account_email(*, kind: str, to: str, name: str, link: str, expires_at: str) -> str | None:
+    """Invitation and password-reset emails for the auth service, through the same delivery path."""
     if kind not in ACCOUNT_EMAILS:
         raise ValueError(f"unknown account email kind {kind!r}")
     expires = datetime.fromisoformat(expires_at).strftime("%Y-%m-%d %H:%M UTC")
     context = {"name": name, "link": link, "expires": expires}
-    email = Email(
-        to=to,
-        subject=ACCOUNT_EMAILS[kind],
-        text=render_template(f"email/{kind}.txt", **context),
-        html=render_template(f"email/{kind}.html", **context),
-    )
-    message_id = email_backend().send(email)
-    log.info("account email sent", extra={"kind": kind, "message_id": message_id})
-    return message_id
+    ids = inbox.queue_email(
+        dedupe_key=f"account:{kind}:{hashlib.sha256(link.encode()).hexdigest()}", user_id=None, to=to,
+        subject=ACCOUNT_EMAILS[kind], text=render_template(f"email/{kind}.txt", **context),
+        html=render_template(f"email/{kind}.html", **context))
+    db.session.commit()
+    return deliver_email(delivery_id=ids[0]) if ids else None
+
+
+def process_event(*, event_id: str) -> dict[str, int]:
+    return inbox.process(uuid.UUID(event_id))
+
+
+def deliver_email(*, delivery_id: str) -> str | None:
+    """Send one email; on a provider failure RQ retries with backoff, and the last failure parks it."""
+    delivery = db.session.get(EmailDelivery, uuid.UUID(delivery_id), with_for_update=True)
+    if delivery is None or delivery.status == "SENT":
+        return None
+    delivery.attempts += 1
+    try:
+        provider_id = email_backend().send(Email(delivery.to, delivery.subject, delivery.text_body,
+                                                 delivery.html_body))
+    except DeliveryError as exc:
+        delivery.last_error = str(exc)[:2000]
+        job = get_current_job()
+        retries_left = job.retries_left if job is not None and job.retries_left is not None else 0
+        if retries_left <= 0:
+            delivery.status = "FAILED"  # parked: visible to an administrator, who may retry it
+            db.session.commit()
+            log.error("email parked as failed", extra={"delivery_id": delivery_id, "error": delivery.last_error})
+            return None
+        db.session.commit()
+        raise
+    delivery.status, delivery.sent_at, delivery.provider_id = "SENT", utcnow(), provider_id
+    db.session.commit()
+    return provider_id
+
+
+def process_stragglers() -> dict[str, int]:
+    """Safety net, from the scheduler: events accepted but never processed, emails never handed to a job."""
+    cutoff = utcnow() - timedelta(minutes=2)
+    events = db.session.scalars(select(Event.id).where(Event.processed_at.is_(None), Event.received_at < cutoff)
+                                .limit(500)).all()
+    for event_id in events:
+        inbox.process(event_id)
+    pending = db.session.scalars(select(EmailDelivery.id).where(
+        EmailDelivery.status == "PENDING", EmailDelivery.attempts == 0, EmailDelivery.created_at < cutoff)
+        .limit(500)).all()
+    inbox.send_after_commit([str(i) for i in pending])
+    return {"events": len(events), "emails": len(pending)}

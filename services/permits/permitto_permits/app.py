@@ -16,6 +16,7 @@ from . import models  # noqa: F401  (registers the tables for migrations)
 from .commands import register_commands
 from .directory import init_directory
 from .extensions import db, jwt, migrate
+from .relay import init_relay
 from .schedule import periodic_jobs
 from .signatures import init_files_client
 from .views import register_views
@@ -31,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     init_directory(app, env.text("AUTH_URL"))
     init_files_client(app, env.text("FILES_URL"))
+    init_relay(app, env.text("NOTIFICATIONS_URL"))
     register_views(app)
     register_commands(app)
     register_job_commands(app, queues=[QUEUE_PERMITS],

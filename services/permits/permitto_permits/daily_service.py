@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from permitto_common.errors import APIError
 
-from . import clock, daily
+from . import clock, daily, relay
 from .directory import directory
 from .extensions import db
 from .lifecycle import Actor, visibility_filter, visible_permit
@@ -25,6 +25,7 @@ def confirm_one(actor: Actor, permit_id: uuid.UUID) -> tuple[Permit, DailyApprov
     permit = visible_permit(actor, permit_id, lock=True)
     record = daily.confirm(permit, _confirmer(actor), clock.now())
     db.session.commit()
+    relay.kick()
     return visible_permit(actor, permit_id), record
 
 

@@ -48,3 +48,10 @@ def run_sweeps() -> dict[str, int]:
     from . import clock, daily
 
     return daily.sweep(clock.now())
+
+
+def relay_outbox() -> dict[str, int]:
+    """Hand undelivered domain events to the notifications service (scheduled, and after each change)."""
+    from . import relay
+
+    return relay.relay_once()

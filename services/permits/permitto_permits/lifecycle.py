@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from permitto_common.errors import APIError, Conflict, Forbidden, NotFound, Vali
 from permitto_common.jobs import QUEUE_PERMITS, enqueue
 from permitto_common.security import current_identity
 
-from . import audit, clock, daily, state_machine
+from . import audit, clock, daily, relay, state_machine
 from .directory import directory
 from .extensions import db
 from .models import AuditEntry, Permit, Signature, Template, TemplateVersion
@@ -31,6 +32,7 @@ from .state_machine import ADMIN, COORDINATOR, DRAFT, ISSUER, RECEIVER
 from .template_schema import section_keys, validate_form
 from .templates_service import latest
 
+log = logging.getLogger(__name__)
 MAX_VALIDITY = timedelta(days=7)
 STANDARD_HOURS = (time(6, 0), time(20, 0))  # outside them a permit needs the extended-hours flag
 COUNT_CAP = 10_000
@@ -261,9 +263,15 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
     if step.action == "final_approve":
         daily.apply_due(permit, now)  # already within validity: the first day opens at once
     db.session.commit()
+    # After the commit, nothing may fail the action: the event is in the outbox, the PDF is made on demand.
+    if step.event:
+        relay.kick()
     if step.action in ("final_approve", "close"):
-        enqueue(current_app, QUEUE_PERMITS, "permitto_permits.jobs.generate_pdf",
-                kwargs={"permit_id": str(permit.id)}, job_id=f"pdf-{permit.id}-{permit.version}")
+        try:
+            enqueue(current_app, QUEUE_PERMITS, "permitto_permits.jobs.generate_pdf",
+                    kwargs={"permit_id": str(permit.id)}, job_id=f"pdf-{permit.id}-{permit.version}")
+        except Exception as exc:
+            log.warning("could not queue the permit PDF; it is made on first download", extra={"error": str(exc)})
     return visible_permit(actor, permit.id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from permitto_common.jobs import QUEUE_FILES, QUEUE_PERMITS, PeriodicJob
+from permitto_common.jobs import QUEUE_FILES, QUEUE_NOTIFICATIONS, QUEUE_PERMITS, PeriodicJob
 
 
 def periodic_jobs(sweep_seconds: int = 60) -> list[PeriodicJob]:
@@ -11,6 +11,11 @@ def periodic_jobs(sweep_seconds: int = 60) -> list[PeriodicJob]:
         # the data and the clock, so a late or repeated run does each thing once.
         PeriodicJob("permits-daily-sweep", "permitto_permits.jobs.run_sweeps", QUEUE_PERMITS,
                     every_seconds=sweep_seconds, timeout=300),
+        # Events of permit changes go to notifications; each change also nudges this at once.
+        PeriodicJob("permits-outbox-relay", "permitto_permits.jobs.relay_outbox", QUEUE_PERMITS,
+                    every_seconds=max(2, min(sweep_seconds, 10))),
+        PeriodicJob("notifications-stragglers", "permitto_notifications.jobs.process_stragglers",
+                    QUEUE_NOTIFICATIONS, every_seconds=120),
         # Uploads never confirmed within a day are removed (the files service's job, reached by name).
         PeriodicJob("files-cleanup-orphans", "permitto_files.jobs.cleanup_orphans", QUEUE_FILES,
                     every_seconds=3600),

@@ -33,10 +33,10 @@ _COMMON_REQUIRED = ("REDIS_URL", "JWT_PUBLIC_KEY", "INTERNAL_API_TOKEN")
 # RESEND_API_KEY in production, or SMTP_HOST elsewhere.
 REQUIRED_ENV: dict[str, tuple[str, ...]] = {
     "auth": ("DATABASE_URL", *_COMMON_REQUIRED, "JWT_PRIVATE_KEY"),
-    "permits": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "FILES_URL"),
+    "permits": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "FILES_URL", "NOTIFICATIONS_URL"),
     "files": ("DATABASE_URL", *_COMMON_REQUIRED, "PERMITS_URL", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY",
               "R2_BUCKET_NAME"),
-    "notifications": ("DATABASE_URL", *_COMMON_REQUIRED),
+    "notifications": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL"),
     "gateway": (*_COMMON_REQUIRED, "AUTH_URL", "PERMITS_URL", "FILES_URL", "NOTIFICATIONS_URL"),
 }
 
@@ -113,7 +113,8 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
     if service.name == "auth":
         env["JWT_PRIVATE_KEY"] = endpoints.jwt_private_key_file
     if service.name == "permits":
-        env.update(AUTH_URL=endpoints.service_url("auth"), FILES_URL=endpoints.service_url("files"))
+        env.update(AUTH_URL=endpoints.service_url("auth"), FILES_URL=endpoints.service_url("files"),
+                   NOTIFICATIONS_URL=endpoints.service_url("notifications"))
     if service.name == "files":
         env.update(
             PERMITS_URL=endpoints.service_url("permits"),
@@ -124,7 +125,9 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         )
     if service.name == "notifications":
         env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(endpoints.ports["smtp"]),
-                   EMAIL_FROM="Permitto <noreply@permitto.example>")
+                   EMAIL_FROM="Permitto <noreply@permitto.example>", AUTH_URL=endpoints.service_url("auth"),
+                   # live streams idle for hours: green threads hold them, not OS threads
+                   GUNICORN_WORKER_CLASS="gevent")
     if service.name == "gateway":
         for other in SERVICES:
             if other.name != "gateway":

@@ -185,6 +185,25 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def mint(test_engines: TestEngines) -> Callable[..., str]:
+    """Sign access tokens with the test key pair, as the auth service would."""
+    import time
+    import uuid
+
+    import jwt
+
+    private = test_engines.private_key.read_bytes()
+
+    def make(sub: str = "user-1", role: str = "RECEIVER", ttl: int = 900, **extra: Any) -> str:
+        now = int(time.time())
+        claims = {"sub": sub, "role": role, "jti": uuid.uuid4().hex, "sid": uuid.uuid4().hex, "type": "access",
+                  "iat": now, "nbf": now, "exp": now + ttl, **extra}
+        return jwt.encode(claims, private, algorithm="RS256")
+
+    return make
+
+
 def schema_drift(db: Any) -> list[Any]:
     """What `flask db check` would find: differences between the models and the migrated schema."""
     from alembic.autogenerate import compare_metadata

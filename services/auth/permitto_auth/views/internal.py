@@ -34,6 +34,12 @@ def user_by_id(user_id: uuid.UUID) -> Response:
 @bp.get("/users")
 @require_internal
 def users_by_ids() -> Response:
+    """Users by ids (ids=a,b,c), or every active user of a role (role=COORDINATOR)."""
+    role = request.args.get("role")
+    if role:
+        users = db.session.scalars(select(User).where(User.role == role, User.is_active.is_(True))
+                                   .order_by(User.name)).all()
+        return success([_user(user) for user in users])
     try:
         ids = [uuid.UUID(raw) for raw in request.args.get("ids", "").split(",") if raw]
     except ValueError:
