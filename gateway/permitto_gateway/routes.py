@@ -23,7 +23,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/templates", "permits"),
     Route("/permits", "permits", timeout=30.0),
     Route("/files", "files", timeout=30.0),
-    Route("/notifications", "notifications"),
+    # The live stream sends a keep-alive every 10 s; a minute of silence means the service is gone.
+    Route("/notifications", "notifications", timeout=60.0),
     # A permit's files are the files service's, though the path sits under /permits.
     Route("/permits/*/files", "files", pattern=r"^/permits/[0-9a-fA-F-]{36}/files$"),
 )

@@ -1,0 +1,196 @@
+"""Notifications end to end: the right people get the right emails (read back from the SMTP catcher) and
+in-app entries; with the notifications service down, approvals succeed and every notification arrives
+later exactly once; the live stream delivers within a second and replays after a reconnect."""
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import requests
+
+from devstack.images import png_base64
+from devstack.samples import complete_hot_work
+
+SIGNATURE = {"imageBase64": png_base64()}
+
+
+@pytest.fixture
+def api_of(new_api, tokens):
+    def make(role):
+        api = new_api()
+        api.token = tokens[role]
+        return api
+
+    return make
+
+
+def new_submitted(api_of, ids, title="Notify me"):
+    receiver = api_of("receiver.downtown")
+    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    permit = receiver.post("/permits", json={
+        "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": title,
+        "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
+        "formData": complete_hot_work()}).json()["data"]
+    return receiver.post(f"/permits/{permit['id']}/submit").json()["data"]
+
+
+def emails_about(system, number):
+    """(recipient, decoded subject, plain text) of every email whose subject names the permit number."""
+    found = []
+    for path in Path(system.endpoints.mail_dir).glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if number in str(message["Subject"]):
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            found.append((str(message["X-Envelope-To"]).strip(), str(message["Subject"]), text))
+    return found
+
+
+def recipients_of(system, number, phrase, expected, timeout=20.0):
+    """Wait until the emails about a permit with a phrase in the subject reach the expected set of people."""
+    def current():
+        return {m[0] for m in emails_about(system, number) if phrase in m[1]}
+
+    wait_until(lambda: current() >= expected, timeout)
+    time.sleep(0.5)  # and nobody else gets one
+    return current()
+
+
+def wait_until(check, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    return check()
+
+
+def in_app(api, permit_id, event_type):
+    rows = api.get("/notifications", params={"limit": 100}).json()["data"]
+    return [n for n in rows if n["permitId"] == permit_id and n["type"] == event_type]
+
+
+def test_each_step_reaches_the_right_people_by_email_and_in_app(system, api_of, ids):
+    permit = new_submitted(api_of, ids, title="Hot work on roof — notify")
+    number = permit["number"]
+    issuer, receiver, coordinator = api_of("issuer.downtown"), api_of("receiver.downtown"), api_of("coordinator")
+    submitted = wait_until(lambda: in_app(issuer, permit["id"], "PERMIT_SUBMITTED"))
+    assert submitted[0]["title"] == f"{number} submitted for approval"
+    assert not in_app(api_of("issuer.harbor"), permit["id"], "PERMIT_SUBMITTED")
+    assert recipients_of(system, number, "submitted", {"issuer.downtown@permitto.example"}) == {
+        "issuer.downtown@permitto.example"}
+    mails = [m for m in emails_about(system, number) if "submitted" in m[1]]
+    assert f"/permits/{permit['id']}" in mails[0][2]
+
+    issuer.post(f"/permits/{permit['id']}/reject", json={"reason": "Fire watch must be 60 minutes"})
+    assert recipients_of(system, number, "rejected", {"receiver.downtown@permitto.example"}) == {
+        "receiver.downtown@permitto.example"}
+    rejected = [m for m in emails_about(system, number) if "rejected" in m[1]]
+    assert "Fire watch must be 60 minutes" in rejected[0][2]
+    assert "Ivan Issuer" in rejected[0][2] or "By:" in rejected[0][2]
+
+    receiver.post(f"/permits/{permit['id']}/revise")
+    receiver.post(f"/permits/{permit['id']}/submit")
+    issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+    expected = {"receiver.downtown@permitto.example", "coordinator@permitto.example"}
+    assert recipients_of(system, number, "approved by the issuer", expected) == expected
+    coordinator.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+    # everyone on the permit but the coordinator who did it
+    expected = {"receiver.downtown@permitto.example", "issuer.downtown@permitto.example"}
+    assert recipients_of(system, number, "given final approval", expected) == expected
+    assert wait_until(lambda: in_app(receiver, permit["id"], "PERMIT_APPROVED"))
+
+
+def test_notifications_down_during_approvals_arrive_later_exactly_once(system, api_of, ids):
+    permits = [new_submitted(api_of, ids, title=f"Outage {n}") for n in range(5)]
+    issuer, receiver = api_of("issuer.downtown"), api_of("receiver.downtown")
+    system.stop_process("notifications")
+    try:
+        for permit in permits:
+            response = issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+            assert response.status_code == 200  # the approval never waits for notifications
+        time.sleep(4)  # the relay tries, fails, and keeps the events
+    finally:
+        system.start_process(next(p for p in __import__("devstack.processes", fromlist=["processes"]).processes()
+                                  if p.name == "notifications"))
+    system.wait_ready(["notifications"], timeout=60)
+
+    def arrived():
+        return all(in_app(receiver, p["id"], "PERMIT_ISSUER_APPROVED") for p in permits)
+
+    assert wait_until(arrived, timeout=40)
+    time.sleep(6)  # more relay runs and retries must not add anything
+    for permit in permits:
+        assert len(in_app(receiver, permit["id"], "PERMIT_ISSUER_APPROVED")) == 1
+        expected = ["coordinator@permitto.example", "receiver.downtown@permitto.example"]
+        wait_until(lambda p=permit: len([m for m in emails_about(system, p["number"])
+                                         if "approved by the issuer" in m[1]]) >= 2)
+        mails = [m for m in emails_about(system, permit["number"]) if "approved by the issuer" in m[1]]
+        assert sorted(m[0] for m in mails) == expected
+
+
+def read_events(response, sink, stop):
+    event = {}
+    try:
+        for line in response.iter_lines(decode_unicode=True):
+            if stop.is_set():
+                return
+            if line.startswith("id: "):
+                event["id"] = line[4:]
+            elif line.startswith("data: "):
+                event["data"] = json.loads(line[6:])
+            elif line == "" and event:
+                sink.append((time.perf_counter(), event))
+                event = {}
+    except (requests.RequestException, AttributeError, ValueError):
+        return  # the test closed the stream under us
+
+
+def test_live_stream_delivers_within_a_second_and_replays_after_reconnect(system, api_of, ids, gateway):
+    receiver = api_of("receiver.downtown")
+    headers = {"Authorization": f"Bearer {receiver.token}", "X-Forwarded-For": receiver.ip}
+    stream = requests.get(f"{gateway}/api/v1/notifications/stream", headers=headers, stream=True, timeout=30)
+    assert stream.status_code == 200
+    assert stream.headers["Content-Type"].startswith("text/event-stream")
+    received, stop = [], threading.Event()
+    reader = threading.Thread(target=read_events, args=(stream, received, stop), daemon=True)
+    reader.start()
+    permit = new_submitted(api_of, ids, title="Live")
+    time.sleep(1)
+    approved_at = time.perf_counter()
+    api_of("issuer.downtown").post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+    assert wait_until(lambda: [e for e in received if e[1]["data"]["permitId"] == permit["id"]], timeout=10)
+    arrival, event = next(e for e in received if e[1]["data"]["permitId"] == permit["id"])
+    assert arrival - approved_at < 1.0
+    assert event["data"]["type"] == "PERMIT_ISSUER_APPROVED"
+    stop.set()
+    stream.close()
+
+    # while disconnected, another notification; reconnecting with Last-Event-ID replays it
+    api_of("coordinator").post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+    assert wait_until(lambda: in_app(receiver, permit["id"], "PERMIT_APPROVED"))
+    again = requests.get(f"{gateway}/api/v1/notifications/stream", headers={**headers, "Last-Event-ID": event["id"]},
+                         stream=True, timeout=30)
+    replayed, stop2 = [], threading.Event()
+    threading.Thread(target=read_events, args=(again, replayed, stop2), daemon=True).start()
+    assert wait_until(lambda: [e for e in replayed if e[1]["data"]["type"] == "PERMIT_APPROVED"], timeout=10)
+    stop2.set()
+    again.close()
+
+
+def test_preferences_turn_email_off(system, api_of, ids):
+    issuer = api_of("issuer.downtown")
+    assert issuer.patch("/notifications/preferences", json={"perEvent": {"PERMIT_SUBMITTED": {"email": False}}}
+                        ).json()["data"]["perEvent"] == {"PERMIT_SUBMITTED": {"email": False}}
+    try:
+        permit = new_submitted(api_of, ids, title="Quiet please")
+        assert wait_until(lambda: in_app(issuer, permit["id"], "PERMIT_SUBMITTED"))
+        time.sleep(1)
+        assert [m for m in emails_about(system, permit["number"]) if "submitted" in m[1]] == []
+    finally:
+        issuer.patch("/notifications/preferences", json={"perEvent": {}})
