@@ -25,6 +25,14 @@ def ensure_keys(key_dir: Path) -> tuple[Path, Path, str]:
         private.chmod(0o640)
         public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+    vapid = key_dir / "vapid-private.pem"
+    if not vapid.exists():
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        # Web Push (VAPID) signing key of the notifications service: EC P-256.
+        vapid.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        vapid.chmod(0o640)
     if not token_file.exists():
         token_file.write_text(secrets.token_urlsafe(32))
         token_file.chmod(0o640)
@@ -35,4 +43,4 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m permitto_common.keygen DIR")
     made = ensure_keys(Path(sys.argv[1]))
-    print(f"keys ready in {sys.argv[1]}: {made[0].name}, {made[1].name}, internal-token")
+    print(f"keys ready in {sys.argv[1]}: {made[0].name}, {made[1].name}, vapid-private.pem, internal-token")

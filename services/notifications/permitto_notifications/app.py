@@ -14,6 +14,7 @@ from permitto_common.settings import CommonSettings, Env
 
 from . import models  # noqa: F401  (registers the tables for migrations)
 from .channels.email import backend_from_env, init_email
+from .channels.push import init_push, vapid_from_env
 from .extensions import db, jwt, migrate
 from .recipients import init_auth_client
 from .views import register_views
@@ -29,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     init_email(app, backend_from_env(env))
     init_auth_client(app, env.text("AUTH_URL"))
+    init_push(app, vapid_from_env(env))
     register_views(app)
     register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])
     return app

@@ -19,6 +19,7 @@ from permitto_common.jobs import QUEUE_NOTIFICATIONS, enqueue
 from permitto_common.redis_conn import get_redis
 
 from . import recipients
+from .channels.push import PUSHED_EVENTS
 from .extensions import db
 from .models import EmailDelivery, Event, Notification, Preference
 
@@ -118,6 +119,10 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
         message = {"id": str(notification_id), "type": event.type, "title": title, "body": body, "link": link,
                    "permitId": str(event.permit_id) if event.permit_id else None}
         redis.publish(channel(person["id"]), json.dumps(message))
+        if event.type in PUSHED_EVENTS and _wants(db.session.get(Preference, uuid.UUID(person["id"])),
+                                                  event.type, "push"):
+            enqueue(current_app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.send_push",
+                    kwargs={"user_id": person["id"], "message": message}, job_id=f"push-{notification_id}")
     return {"notified": len(created)}
 
 

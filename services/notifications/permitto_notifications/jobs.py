@@ -44,6 +44,12 @@ def process_event(*, event_id: str) -> dict[str, int]:
     return inbox.process(uuid.UUID(event_id))
 
 
+def send_push(*, user_id: str, message: dict[str, object]) -> dict[str, int]:
+    from .channels import push
+
+    return push.send(uuid.UUID(user_id), message)
+
+
 def deliver_email(*, delivery_id: str) -> str | None:
     """Send one email; on a provider failure RQ retries with backoff, and the last failure parks it."""
     delivery = db.session.get(EmailDelivery, uuid.UUID(delivery_id), with_for_update=True)

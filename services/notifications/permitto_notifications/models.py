@@ -85,3 +85,16 @@ class Preference(db.Model):  # type: ignore[name-defined,misc]
     # per event type overrides: {"PERMIT_SUBMITTED": {"email": false}}
     per_event: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PushSubscription(db.Model):  # type: ignore[name-defined,misc]
+    """A browser's Web Push subscription; dropped when the push service says it is gone."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

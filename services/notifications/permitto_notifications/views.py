@@ -14,15 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
 from permitto_common.database import utcnow
-from permitto_common.errors import NotFound, success
+from permitto_common.errors import APIError, NotFound, success
 from permitto_common.pagination import PageQuery, page_meta
 from permitto_common.redis_conn import get_redis
 from permitto_common.security import current_identity, require_auth, require_internal
 from permitto_common.validation import parse_body, parse_query
 
 from . import inbox
+from .channels.push import push_settings
 from .extensions import db
-from .models import EmailDelivery, Notification, Preference
+from .models import EmailDelivery, Notification, Preference, PushSubscription
 
 public = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications")
 internal = Blueprint("internal", __name__, url_prefix="/internal")
@@ -193,6 +194,48 @@ def retry_email(delivery_id: uuid.UUID) -> Response:
     db.session.commit()
     inbox.send_after_commit([str(delivery.id)])
     return success({"id": str(delivery.id), "status": "PENDING"}, status=202)
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=20, max_length=200)
+    auth: str = Field(min_length=8, max_length=100)
+
+
+class PushSubscriptionBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # browsers add expirationTime and more
+    endpoint: str = Field(pattern=r"^https?://", max_length=1000)
+    keys: PushKeys
+
+
+@public.get("/push/public-key")
+@require_auth()
+def push_public_key() -> Response:
+    settings = push_settings()
+    if settings is None:
+        raise APIError("Push notifications are not configured on this server.", status=503)
+    return success({"publicKey": settings.public_key})
+
+
+@public.post("/push-subscriptions")
+@require_auth()
+def subscribe_push() -> Response:
+    """Register this browser; turning push on in the preferences follows from subscribing."""
+    body = parse_body(PushSubscriptionBody)
+    if push_settings() is None:
+        raise APIError("Push notifications are not configured on this server.", status=503)
+    existing = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == body.endpoint))
+    if existing is not None and existing.user_id != _me():
+        db.session.delete(existing)  # a shared device changed hands
+        db.session.flush()
+        existing = None
+    if existing is None:
+        db.session.add(PushSubscription(user_id=_me(), endpoint=body.endpoint, p256dh=body.keys.p256dh,
+                                        auth=body.keys.auth))
+    preference = db.session.get(Preference, _me()) or Preference(user_id=_me(), per_event={})
+    preference.push_enabled = True
+    db.session.add(preference)
+    db.session.commit()
+    return success({"subscribed": True}, status=201)
 
 
 @internal.post("/events")

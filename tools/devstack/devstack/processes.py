@@ -4,6 +4,7 @@ the cross-service tests and the docker compose check all read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .engines import DEV_S3_KEY, DEV_S3_SECRET
 
@@ -126,6 +127,7 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
     if service.name == "notifications":
         env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(endpoints.ports["smtp"]),
                    EMAIL_FROM="Permitto <noreply@permitto.example>", AUTH_URL=endpoints.service_url("auth"),
+                   VAPID_PRIVATE_KEY=str(Path(endpoints.jwt_public_key_file).parent / "vapid-private.pem"),
                    # live streams idle for hours: green threads hold them, not OS threads
                    GUNICORN_WORKER_CLASS="gevent")
     if service.name == "gateway":
