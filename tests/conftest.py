@@ -134,3 +134,22 @@ def auth_db(system):
 
     with psycopg.connect(system.endpoints.database_urls["auth"].replace("+psycopg", ""), autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def clock(system):
+    """Move the permits service's clock (its test stacks honour this Redis key; production never does)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from redis import Redis
+
+    redis = Redis.from_url(system.endpoints.redis_url)
+    key = "permitto:test-clock:offset-seconds"
+
+    def set_to(moment: datetime) -> None:
+        redis.set(key, str((moment - datetime.now(ZoneInfo("UTC"))).total_seconds()))
+
+    yield set_to
+    redis.delete(key)
+    redis.close()

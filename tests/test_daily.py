@@ -12,26 +12,12 @@ import pytest
 import requests
 import zxingcpp
 from PIL import Image
-from redis import Redis
 
 from devstack.images import png_base64
 from devstack.samples import complete_hot_work
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's time zone
-CLOCK_KEY = "permitto:test-clock:offset-seconds"
 SIGNATURE = {"imageBase64": png_base64()}
-
-
-@pytest.fixture
-def clock(system):
-    redis = Redis.from_url(system.endpoints.redis_url)
-
-    def set_to(moment: datetime) -> None:
-        redis.set(CLOCK_KEY, str((moment - datetime.now(NY)).total_seconds()))
-
-    yield set_to
-    redis.delete(CLOCK_KEY)
-    redis.close()
 
 
 @pytest.fixture

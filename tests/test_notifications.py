@@ -194,3 +194,56 @@ def test_preferences_turn_email_off(system, api_of, ids):
         assert [m for m in emails_about(system, permit["number"]) if "submitted" in m[1]] == []
     finally:
         issuer.patch("/notifications/preferences", json={"perEvent": {}})
+
+
+def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_of, ids, clock):
+    from zoneinfo import ZoneInfo
+
+    from redis import Redis
+    from rq import Queue
+
+    ny = ZoneInfo("America/New_York")
+    issuer, receiver, coordinator = api_of("issuer.downtown"), api_of("receiver.downtown"), api_of("coordinator")
+    issuer.patch("/notifications/preferences", json={"dailyDigest": True})
+    try:
+        day = (datetime.now(ny) + timedelta(days=3)).date()
+        clock(datetime(day.year, day.month, day.day, 6, 0, tzinfo=ny))
+        template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+        numbers = []
+        for n in range(2):
+            permit = receiver.post("/permits", json={
+                "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": f"Digest {n}",
+                "validFrom": datetime(day.year, day.month, day.day, 5, 0, tzinfo=ny).isoformat(),
+                "validTo": datetime(day.year, day.month, day.day + 0, 18, 0, tzinfo=ny).isoformat(),
+                "formData": complete_hot_work()}).json()["data"]
+            numbers.append(receiver.post(f"/permits/{permit['id']}/submit").json()["data"]["number"])
+            issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+            coordinator.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+        # 07:05: reminders are due (no confirmation given yet) and go out in-app
+        clock(datetime(day.year, day.month, day.day, 7, 5, tzinfo=ny))
+
+        def reminders():
+            rows = issuer.get("/notifications", params={"limit": 100}).json()["data"]
+            found = [n for n in rows if n["type"] == "DAILY_REMINDER" and n["title"].split()[0] in numbers]
+            return found if len(found) == 2 else None
+
+        assert wait_until(reminders, timeout=30)
+        time.sleep(1)
+        for number in numbers:  # no per-permit reminder email for a digest user
+            assert not [m for m in emails_about(system, number) if "issuer.downtown" in m[0]]
+        redis = Redis.from_url(system.endpoints.redis_url)
+        Queue("notifications", connection=redis).enqueue("permitto_notifications.jobs.send_daily_digests")
+        redis.close()
+
+        def digest():
+            for path in Path(system.endpoints.mail_dir).glob("*.eml"):
+                message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                if "daily confirmation" in str(message["Subject"]) and "issuer.downtown" in str(message["To"]):
+                    text = message.get_body(preferencelist=("plain",)).get_content()
+                    if all(number in text for number in numbers):
+                        return message
+            return None
+
+        assert wait_until(digest, timeout=30)
+    finally:
+        issuer.patch("/notifications/preferences", json={"dailyDigest": False})

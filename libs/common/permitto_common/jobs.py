@@ -82,16 +82,18 @@ class _AppContextMixin:
 
 
 class AppWorker(_AppContextMixin, Worker):
-    """Forks a work horse per job (production): a crash or leak in one job cannot take the worker down."""
+    """Forks a work horse per job: a crash or leak in one job cannot take the worker down (RQ_FORK=1)."""
 
 
 class InProcessAppWorker(_AppContextMixin, SimpleWorker):
-    """Runs jobs in its own process: tests use it, so jobs see the test's rolled-back transaction."""
+    """Runs jobs in the worker process itself. The default: our jobs are short and I/O-bound, and a fork
+    per job (tens of ms) throttled the notification fan-out; timeouts still apply, and the platform
+    restarts a worker that dies. Tests use it too, so jobs see the test's rolled-back transaction."""
 
     forks = False
 
 
-def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False, fork: bool = True) -> bool:
+def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False, fork: bool = False) -> bool:
     base = AppWorker if fork else InProcessAppWorker
     worker_class = type("BoundAppWorker", (base,), {"flask_app": app})
     worker = worker_class(
@@ -189,7 +191,7 @@ def register_job_commands(app: Flask, *, queues: Iterable[str], periodic: Iterab
     @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
     def worker_command(burst: bool) -> None:
         """Run an RQ worker for this service's queues."""
-        run_worker(app, queue_list, burst=burst)
+        run_worker(app, queue_list, burst=burst, fork=os.environ.get("RQ_FORK") == "1")
 
     @app.cli.command("scheduler")
     def scheduler_command() -> None:

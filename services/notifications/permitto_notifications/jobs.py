@@ -87,3 +87,37 @@ def process_stragglers() -> dict[str, int]:
         .limit(500)).all()
     inbox.send_after_commit([str(i) for i in pending])
     return {"events": len(events), "emails": len(pending)}
+
+
+def send_daily_digests() -> dict[str, int]:
+    """One email per user who chose the digest, listing the daily reminders of the past hour (from the
+    scheduler, every few minutes; the dedupe key makes each user's hourly digest go out once)."""
+    from sqlalchemy import func
+
+    from .models import Notification, Preference
+    from .recipients import user_by_id
+
+    since = utcnow() - timedelta(hours=1)
+    hour = utcnow().strftime("%Y-%m-%dT%H")
+    sent = 0
+    rows = db.session.execute(
+        select(Notification.user_id, func.array_agg(Notification.id))
+        .join(Preference, Preference.user_id == Notification.user_id)
+        .where(Preference.daily_digest.is_(True), Notification.type == "DAILY_REMINDER",
+               Notification.created_at >= since)
+        .group_by(Notification.user_id)).all()
+    for user_id, ids in rows:
+        items = db.session.scalars(select(Notification).where(Notification.id.in_(ids))
+                                   .order_by(Notification.created_at)).all()
+        user = user_by_id(str(user_id))
+        if user is None or not user["isActive"]:
+            continue
+        context = {"name": user["name"], "items": [{"title": n.title, "link": n.link} for n in items]}
+        new = inbox.queue_email(dedupe_key=f"digest:{user_id}:{hour}", user_id=str(user_id), to=user["email"],
+                                subject=f"{len(items)} permit(s) wait for your daily confirmation",
+                                text=render_template("email/digest.txt", **context),
+                                html=render_template("email/digest.html", **context))
+        db.session.commit()
+        inbox.send_after_commit(new)
+        sent += len(new)
+    return {"digests": sent}

@@ -65,6 +65,11 @@ def resolve(event_type: str, event: dict[str, Any]) -> list[dict[str, Any]]:
     return [u for u in people.values() if u["isActive"] and u["id"] != actor]  # nobody is told what they did
 
 
+def user_by_id(user_id: str) -> dict[str, Any] | None:
+    user: dict[str, Any] | None = _get(f"/internal/users/{user_id}")
+    return user
+
+
 def user_name(user_id: str | None) -> str | None:
     if not user_id:
         return None

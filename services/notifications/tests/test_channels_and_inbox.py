@@ -100,3 +100,4 @@ def test_events_are_accepted_once(client, app):
     assert second["new"] == 0
     assert client.post("/internal/events", json={"events": [event]}).status_code == 403
     assert json.loads(json.dumps(second))["received"] == 1
+

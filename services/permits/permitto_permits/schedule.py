@@ -16,6 +16,8 @@ def periodic_jobs(sweep_seconds: int = 60) -> list[PeriodicJob]:
                     every_seconds=max(2, min(sweep_seconds, 10))),
         PeriodicJob("notifications-stragglers", "permitto_notifications.jobs.process_stragglers",
                     QUEUE_NOTIFICATIONS, every_seconds=120),
+        PeriodicJob("notifications-daily-digests", "permitto_notifications.jobs.send_daily_digests",
+                    QUEUE_NOTIFICATIONS, every_seconds=600),
         # Uploads never confirmed within a day are removed (the files service's job, reached by name).
         PeriodicJob("files-cleanup-orphans", "permitto_files.jobs.cleanup_orphans", QUEUE_FILES,
                     every_seconds=3600),
