@@ -93,7 +93,6 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
     body = f"{payload.get('title', '')} — {WHAT.get(event.type, '')}" + (f". Reason: {reason}" if reason else "") + (
         f". By {actor}." if data.get("actorId") else ".")
     created = []
-    emails: list[str] = []
     for person in people:
         result = db.session.execute(insert(Notification).values(
             id=uuid.uuid4(), user_id=uuid.UUID(person["id"]), event_id=event.id, type=event.type, title=title,
@@ -102,25 +101,33 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
         notification_id = result.scalar()
         if notification_id is not None:
             created.append((person, notification_id))
-        preference = db.session.get(Preference, uuid.UUID(person["id"]))
-        if event.type not in recipients.IN_APP_ONLY and _wants(preference, event.type, "email"):
-            context = {"name": person["name"], "number": number, "title": payload.get("title", ""),
-                       "what": WHAT.get(event.type, event.type), "actor": actor, "reason": reason, "link": link,
-                       "permit_type": payload.get("type")}
-            emails += queue_email(dedupe_key=f"{event.id}:{person['id']}", user_id=person["id"], to=person["email"],
-                        subject=f"[{number}] {payload.get('title', '')} — {WHAT.get(event.type, event.type)}",
-                        text=render_template("email/event.txt", **context),
-                        html=render_template("email/event.html", **context))
-    event.processed_at = utcnow()
     db.session.commit()
-    send_after_commit(emails)
+    # Live updates first: the in-app entries are committed; emails and pushes may take longer.
     redis = get_redis()
     for person, notification_id in created:
         message = {"id": str(notification_id), "type": event.type, "title": title, "body": body, "link": link,
                    "permitId": str(event.permit_id) if event.permit_id else None}
         redis.publish(channel(person["id"]), json.dumps(message))
-        if event.type in PUSHED_EVENTS and _wants(db.session.get(Preference, uuid.UUID(person["id"])),
-                                                  event.type, "push"):
+    preferences = {str(p.user_id): p for p in db.session.scalars(select(Preference).where(
+        Preference.user_id.in_([uuid.UUID(person["id"]) for person in people])))}
+    emails: list[str] = []
+    for person in people:
+        preference = preferences.get(person["id"])
+        if event.type not in recipients.IN_APP_ONLY and _wants(preference, event.type, "email"):
+            context = {"name": person["name"], "number": number, "title": payload.get("title", ""),
+                       "what": WHAT.get(event.type, event.type), "actor": actor, "reason": reason, "link": link,
+                       "permit_type": payload.get("type")}
+            emails += queue_email(dedupe_key=f"{event.id}:{person['id']}", user_id=person["id"], to=person["email"],
+                                  subject=f"[{number}] {payload.get('title', '')} — {WHAT.get(event.type, event.type)}",
+                                  text=render_template("email/event.txt", **context),
+                                  html=render_template("email/event.html", **context))
+    event.processed_at = utcnow()
+    db.session.commit()
+    send_after_commit(emails)
+    for person, notification_id in created:
+        if event.type in PUSHED_EVENTS and _wants(preferences.get(person["id"]), event.type, "push"):
+            message = {"id": str(notification_id), "type": event.type, "title": title, "body": body, "link": link,
+                       "permitId": str(event.permit_id) if event.permit_id else None}
             enqueue(current_app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.send_push",
                     kwargs={"user_id": person["id"], "message": message}, job_id=f"push-{notification_id}")
     return {"notified": len(created)}
