@@ -62,9 +62,12 @@ def main() -> None:
         def listen() -> None:
             stream = requests.get(f"{gateway}/api/v1/notifications/stream", stream=True, timeout=120,
                                   headers={"Authorization": f"Bearer {receiver.token}"})
-            for line in stream.iter_lines(decode_unicode=True):
-                if line.startswith("data: "):
-                    arrivals.put((time.perf_counter(), json.loads(line[6:])["permitId"]))
+            try:
+                for line in stream.iter_lines(decode_unicode=True):
+                    if line.startswith("data: "):
+                        arrivals.put((time.perf_counter(), json.loads(line[6:])["permitId"]))
+            except requests.RequestException:
+                return  # the stack is stopping
 
         threading.Thread(target=listen, daemon=True).start()
         time.sleep(1.0)
