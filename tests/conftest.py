@@ -27,7 +27,8 @@ def system():
         redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url else None,
         db_prefix="system_",
         # Tests speak for many clients: each sends its own X-Forwarded-For, as a load balancer would.
-        overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1"},
+        overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1", "RATE_LIMIT_USER_PER_MINUTE": "100000",
+                               "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "100000", "RATE_LIMIT_LOGIN_PER_MINUTE": "100000"},
                    # a clock tests can move (honoured only with this flag), and a sweep every few seconds
                    "permits": {"ALLOW_TEST_CLOCK": "1", "SWEEP_INTERVAL_SECONDS": "3"}},
     )

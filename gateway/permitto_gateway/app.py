@@ -9,10 +9,11 @@ import urllib3
 from flask import Flask, Response, request
 
 from permitto_common.app_factory import create_base_app
-from permitto_common.errors import NotFound
+from permitto_common.errors import APIError, NotFound
 from permitto_common.health import add_readiness_check
 
 from .config import Settings
+from .edge import enforce_rate_limit, init_cors_and_headers
 from .edge_auth import EdgeAuth
 from .proxy import Upstreams
 from .routes import API_PREFIX, is_public, match
@@ -25,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_base_app(__name__, settings.common, config=test_config)
     upstreams = Upstreams(settings.upstreams)
     edge_auth = EdgeAuth(settings.common.jwt_public_key)
+    init_cors_and_headers(app, settings.cors_origins, hsts=settings.hsts)
     app.extensions["permitto.upstreams"] = upstreams
     app.config["READYZ_PARALLEL"] = True  # each check waits on a service; run them at once
     probe = urllib3.PoolManager(maxsize=4, retries=False)
@@ -48,9 +50,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if route is None:
             raise NotFound("No such API route.")
         identity: dict[str, str] = {}
+        user_id = None
         if not is_public(request.method, path):
-            claims = edge_auth.verify()
-            identity = {"X-Authenticated-User-Id": str(claims["sub"]), "X-Authenticated-Role": str(claims.get("role"))}
+            try:
+                claims = edge_auth.verify()
+            except APIError:
+                # Requests with bad tokens count against the address, so spraying tokens is limited too.
+                enforce_rate_limit(settings.limits, path=path, method=request.method, user_id=None)
+                raise
+            user_id = str(claims["sub"])
+            identity = {"X-Authenticated-User-Id": user_id, "X-Authenticated-Role": str(claims.get("role"))}
+        enforce_rate_limit(settings.limits, path=path, method=request.method, user_id=user_id)
         return upstreams.forward(route, API_PREFIX + path, extra_headers=identity)
 
     return app

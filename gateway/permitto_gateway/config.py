@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from permitto_common.ratelimit import Limit
 from permitto_common.settings import CommonSettings, Env
 
+from .edge import RateLimits
 from .routes import SERVICES
 
 
@@ -14,6 +16,8 @@ class Settings:
     common: CommonSettings
     upstreams: dict[str, str]
     cors_origins: list[str]
+    limits: RateLimits
+    hsts: bool
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -22,4 +26,11 @@ class Settings:
             common=CommonSettings.from_env("gateway", env, needs_database=False),
             upstreams={name: env.text(f"{name.upper()}_URL") for name in SERVICES},
             cors_origins=env.csv("CORS_ORIGINS"),
+            limits=RateLimits(
+                anonymous_per_ip=Limit("gw-anon", env.integer("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 120), 60),
+                per_user=Limit("gw-user", env.integer("RATE_LIMIT_USER_PER_MINUTE", 600), 60),
+                login_per_ip=Limit("gw-login", env.integer("RATE_LIMIT_LOGIN_PER_MINUTE", 20), 60),
+                password_reset_per_ip=Limit("gw-reset", env.integer("RATE_LIMIT_RESET_PER_15_MINUTES", 10), 900),
+            ),
+            hsts=env.flag("HSTS", False),
         )

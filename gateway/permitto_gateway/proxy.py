@@ -19,6 +19,7 @@ from urllib3.exceptions import (
 from permitto_common.errors import APIError
 from permitto_common.observability import REQUEST_ID_HEADER, current_request_id
 
+from .edge import Breaker
 from .routes import Route
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Upstreams:
     def __init__(self, urls: dict[str, str], *, pool_size: int = 32) -> None:
         self.urls = urls
         self.pools: dict[str, urllib3.HTTPConnectionPool] = {}
+        self.breakers: dict[str, Breaker] = {name: Breaker() for name in urls}
         for name, url in urls.items():
             parts = urlsplit(url)
             pool_class = urllib3.HTTPSConnectionPool if parts.scheme == "https" else urllib3.HTTPConnectionPool
@@ -50,6 +52,8 @@ class Upstreams:
 
     def forward(self, route: Route, path: str, *, extra_headers: dict[str, str] | None = None) -> Response:
         pool = self.pools[route.service]
+        breaker = self.breakers[route.service]
+        breaker.before(route.service)
         headers = {
             k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() not in OWN_HEADERS
         }
@@ -74,9 +78,16 @@ class Upstreams:
                 redirect=False,
             )
         except MaxRetryError as exc:
+            breaker.failure()
             raise self._translate(route, exc.reason or exc) from None
         except (HTTPError, OSError) as exc:
+            breaker.failure()
             raise self._translate(route, exc) from None
+        # A service answering 502-504 itself is failing too; its own 4xx/500 answers are answers.
+        if upstream.status in (502, 503, 504):
+            breaker.failure()
+        else:
+            breaker.success()
 
         response_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP]
         length = upstream.headers.get("Content-Length")

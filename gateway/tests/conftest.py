@@ -41,5 +41,6 @@ def upstream():
 def app(test_engines, upstream):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
     env = service_env(test_engines, "gateway", database=False, AUTH_URL=upstream, PERMITS_URL=dead, FILES_URL=upstream,
-                      NOTIFICATIONS_URL=upstream)
+                      NOTIFICATIONS_URL=upstream, CORS_ORIGINS="https://app.permitto.example",
+                      RATE_LIMIT_LOGIN_PER_MINUTE="3", RATE_LIMIT_USER_PER_MINUTE="1000", TRUSTED_PROXY_HOPS="1")
     return build_test_app(create_app, env)

@@ -49,7 +49,8 @@ def test_forwarding_keeps_path_query_body_status_and_headers(client, mint):
     }
 
 
-def test_a_dead_service_is_a_503_envelope_naming_it(client, mint):
+def test_a_dead_service_is_a_503_envelope_naming_it(client, mint, app):
+    app.extensions["permitto.upstreams"].breakers["permits"].success()
     response = client.get("/api/v1/permits", headers={"Authorization": f"Bearer {mint()}"})
     assert response.status_code == 503
     assert response.json["success"] is False
@@ -92,3 +93,51 @@ def test_a_revoked_session_is_refused_at_the_edge(client, mint, app):
     response = client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert "ended" in response.json["error"]["message"]
+
+
+def test_cors_preflight_and_headers_for_allowed_origins_only(client, mint):
+    origin = {"Origin": "https://app.permitto.example"}
+    preflight = client.options("/api/v1/users", headers={**origin, "Access-Control-Request-Method": "POST",
+                                                         "Access-Control-Request-Headers": "Authorization"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.permitto.example"
+    assert preflight.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    stranger = client.options("/api/v1/users", headers={"Origin": "https://evil.example",
+                                                        "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    response = client.get("/api/v1/users", headers={**origin, "Authorization": f"Bearer {mint()}"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.permitto.example"
+
+
+def test_security_headers_on_every_answer(client):
+    for response in (client.get("/healthz"), client.get("/api/v1/nope")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_login_is_rate_limited_at_the_edge_per_address(client):
+    headers = {"X-Forwarded-For": "10.9.9.9"}
+    statuses = [client.post("/api/v1/auth/login", json={"email": "a", "password": "b"}, headers=headers).status_code
+                for _ in range(4)]
+    assert statuses == [207, 207, 207, 429]
+    limited = client.post("/api/v1/auth/login", json={}, headers=headers)
+    assert limited.json["error"]["code"] == "RATE_LIMITED"
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_a_failing_service_opens_the_breaker_and_is_answered_at_once(client, mint, app):
+    import time
+
+    token = {"Authorization": f"Bearer {mint()}"}
+    for _ in range(5):  # nothing listens for permits: five failures open the breaker
+        assert client.get("/api/v1/permits", headers=token).status_code == 503
+    started = time.perf_counter()
+    response = client.get("/api/v1/permits", headers=token)
+    assert response.status_code == 503
+    assert "paused" in response.json["error"]["message"]
+    assert int(response.headers["Retry-After"]) >= 1
+    assert time.perf_counter() - started < 0.05  # no connection was even tried
+    app.extensions["permitto.upstreams"].breakers["permits"].success()  # leave it closed for other tests
