@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import urllib3
-from flask import Response, request
+from flask import Response, current_app, request
 from urllib3.exceptions import (
     HTTPError,
     MaxRetryError,
@@ -17,6 +17,7 @@ from urllib3.exceptions import (
 )
 
 from permitto_common.errors import APIError
+from permitto_common.metrics import upstream_error
 from permitto_common.observability import REQUEST_ID_HEADER, current_request_id
 
 from .edge import Breaker
@@ -104,6 +105,12 @@ class Upstreams:
 
     @staticmethod
     def _translate(route: Route, exc: BaseException) -> APIError:
+        error = Upstreams._classify(route, exc)
+        upstream_error(current_app, route.service, error.code.lower())
+        return error
+
+    @staticmethod
+    def _classify(route: Route, exc: BaseException) -> APIError:
         if isinstance(exc, ReadTimeoutError) or "timed out" in str(exc).lower():
             log.warning("upstream timeout", extra={"upstream": route.service})
             return APIError(f"The {route.service} service did not answer in time.", status=504)

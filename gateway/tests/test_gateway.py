@@ -3,6 +3,7 @@
 from devstack.service_contract import (  # noqa: F401  (the shared contract, less readiness: a service is down here)
     test_healthz_does_no_io,
     test_insane_request_id_is_replaced,
+    test_metrics_are_for_the_monitoring_system_only,
     test_oversized_body_is_a_413_envelope,
     test_unknown_route_is_a_404_envelope_with_request_id,
     test_wrong_method_is_a_405_envelope,

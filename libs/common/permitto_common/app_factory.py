@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
 from .health import add_readiness_check, health_blueprint
+from .metrics import init_metrics
 from .observability import configure_logging, init_request_ids
 from .redis_conn import get_redis, init_redis
 from .security import init_jwt
@@ -55,6 +56,7 @@ def create_base_app(
     init_request_ids(app)
     register_error_handlers(app)
     app.register_blueprint(health_blueprint())
+    init_metrics(app)
 
     @app.before_request
     def _reject_oversized_body() -> None:

@@ -18,6 +18,11 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
         raise SystemExit("environment variable FLASK_APP is required (for example permitto_auth.app:create_app)")
     if mode == "web":
         port = env.get("PORT", "8000")
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            import tempfile
+
+            # gunicorn's processes share their metrics through this folder (set before they start)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="permitto-metrics-")
         host = env.get("BIND_HOST", "0.0.0.0")
         factory = app_ref if app_ref.endswith(")") else app_ref + "()"
         return [

@@ -19,6 +19,7 @@ __all__ = [
     "test_wrong_method_is_a_405_envelope",
     "test_oversized_body_is_a_413_envelope",
     "test_migrations_match_models",
+    "test_metrics_are_for_the_monitoring_system_only",
 ]
 
 
@@ -71,3 +72,14 @@ def test_migrations_match_models(app: Any) -> None:
     if "sqlalchemy" not in app.extensions:
         return
     assert schema_drift(app.extensions["sqlalchemy"]) == []
+
+
+def test_metrics_are_for_the_monitoring_system_only(client: Any, app: Any) -> None:
+    client.get("/nope")
+    assert client.get("/metrics").status_code == 403
+    response = client.get("/metrics", headers={"X-Internal-Token": app.config["INTERNAL_API_TOKEN"]})
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "permitto_http_requests_total" in text
+    assert f'service="{app.name}"' in text
+    assert "permitto_http_request_duration_seconds_bucket" in text
