@@ -148,3 +148,16 @@ def test_a_second_make_up_is_refused_and_busy_ports_are_named(tmp_path, system):
     assert busy.returncode != 0
     assert f"port {system.ports['gateway']} (gateway) is in use" in busy.stderr
     assert "PERMITTO_GATEWAY_PORT" in busy.stderr
+
+
+def test_metrics_of_gateway_and_services_for_the_scraper(http, gateway, system):
+    http.get(f"{gateway}/api/v1/nope", timeout=10)
+    assert http.get(f"{gateway}/metrics", timeout=10).status_code == 403
+    token = {"X-Internal-Token": system.endpoints.internal_token}
+    text = http.get(f"{gateway}/metrics", headers=token, timeout=10).text
+    assert 'permitto_http_requests_total{endpoint="/api/v1/<path:subpath>",method="GET",service="gateway",' \
+           'status="404"}' in text
+    for service in ("auth", "permits", "files", "notifications"):
+        answer = http.get(f"http://127.0.0.1:{system.ports[service]}/metrics", headers=token, timeout=10)
+        assert answer.status_code == 200, service
+        assert "permitto_http_request_duration_seconds" in answer.text
