@@ -10,19 +10,15 @@ import argparse
 import json
 import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
 
 from devstack.api_client import Api
-from devstack.engines import free_port
 from devstack.images import pdf
-from devstack.processes import DEFAULT_PORTS
 from devstack.samples import complete_hot_work
-from devstack.stack import Stack
+from devstack.stack import running_system
 
 
 def pct(values: list[float], q: float) -> float:
@@ -34,16 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    stack = Stack(var_dir=Path(tempfile.mkdtemp(prefix="permitto-bench-files-")),
-                  ports={name: free_port() for name in DEFAULT_PORTS}, durable=False,
-                  database_url=os.environ.get("DATABASE_URL"), redis_url=os.environ.get("REDIS_URL"),
-                  db_prefix="bench_")
-    try:
-        stack.start_engines()
-        stack.migrate()
-        stack.seed()
-        stack.start_all()
-        stack.wait_ready()
+    with running_system("bench_files") as stack:
         users = {u["role"]: u for u in json.loads((stack.var_dir / "demo-users.json").read_text())}
         api = Api(f"http://127.0.0.1:{stack.ports['gateway']}", "127.0.0.1")
         api.login("receiver.downtown@permitto.example", users["RECEIVER"]["password"])
@@ -91,8 +78,6 @@ def main() -> None:
         print(f"PUT 25 MB presigned URL  p50={statistics.median(big_uploads):7.1f} ms  "
               f"p95={pct(big_uploads, 0.95):7.1f} ms  "
               f"({25 / (statistics.median(big_uploads) / 1000):.0f} MB/s on loopback)")
-    finally:
-        stack.stop_all()
 
 
 if __name__ == "__main__":

@@ -18,10 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from devstack.api_client import Api
-from devstack.engines import free_port
-from devstack.processes import DEFAULT_PORTS
 from devstack.samples import complete_hot_work
-from devstack.stack import Stack
+from devstack.stack import running_system
 
 LUA = """
 done = function(summary, latency, requests)
@@ -59,19 +57,9 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    stack = Stack(var_dir=Path(tempfile.mkdtemp(prefix="permitto-bench-gw-")),
-                  ports={name: free_port() for name in DEFAULT_PORTS}, durable=False,
-                  database_url=os.environ.get("DATABASE_URL"), redis_url=os.environ.get("REDIS_URL"),
-                  db_prefix="benchgw_",
-                  overrides={"gateway": {"RATE_LIMIT_USER_PER_MINUTE": "100000000"}})
     script = Path(tempfile.mkdtemp()) / "report.lua"
     script.write_text(LUA)
-    try:
-        stack.start_engines()
-        stack.migrate()
-        stack.seed()
-        stack.start_all()
-        stack.wait_ready()
+    with running_system("bench_gw", overrides={"gateway": {"RATE_LIMIT_USER_PER_MINUTE": "100000000"}}) as stack:
         password = json.loads((stack.var_dir / "demo-users.json").read_text())[0]["password"]
         gateway = f"http://127.0.0.1:{stack.ports['gateway']}"
         receiver, coordinator = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
@@ -107,8 +95,6 @@ def main() -> None:
                     print(f"{name:<12}{connections:>6}{label:>9}{result['rps']:>9.0f}{result['p50']:>8.1f}"
                           f"{result['p95']:>8.1f}{result['p99']:>8.1f}{ratio:>7}{cpu_text:>15}"
                           + (f"  errors={result['errors']:.0f}" if result["errors"] else ""))
-    finally:
-        stack.stop_all()
 
 
 if __name__ == "__main__":

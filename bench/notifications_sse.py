@@ -9,39 +9,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import queue
 import statistics
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
 
 from devstack.api_client import Api
-from devstack.engines import free_port
 from devstack.images import png_base64
-from devstack.processes import DEFAULT_PORTS
 from devstack.samples import complete_hot_work
-from devstack.stack import Stack
+from devstack.stack import running_system
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    stack = Stack(var_dir=Path(tempfile.mkdtemp(prefix="permitto-bench-sse-")),
-                  ports={name: free_port() for name in DEFAULT_PORTS}, durable=False,
-                  database_url=os.environ.get("DATABASE_URL"), redis_url=os.environ.get("REDIS_URL"),
-                  db_prefix="benchsse_")
-    try:
-        stack.start_engines()
-        stack.migrate()
-        stack.seed()
-        stack.start_all()
-        stack.wait_ready()
+    with running_system("bench_sse") as stack:
         gateway = f"http://127.0.0.1:{stack.ports['gateway']}"
         password = json.loads((stack.var_dir / "demo-users.json").read_text())[0]["password"]
         receiver, issuer = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
@@ -87,8 +73,6 @@ def main() -> None:
         print(f"p50={statistics.median(latencies):.0f} ms  p95={latencies[int(len(latencies) * 0.95) - 1]:.0f} ms"
               f"  max={latencies[-1]:.0f} ms  (includes the approval request itself: "
               f"signature storage and commit)")
-    finally:
-        stack.stop_all()
 
 
 if __name__ == "__main__":

@@ -1,46 +1,25 @@
 """The whole system as `make up` runs it (same processes, same environment), on free ports."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
 import requests
 
 from devstack.api_client import Api
-from devstack.engines import free_port
-from devstack.processes import DEFAULT_PORTS
-from devstack.stack import Stack
+from devstack.stack import running_system
 
 
 @pytest.fixture(scope="session")
 def system():
-    var_dir = Path(tempfile.mkdtemp(prefix="permitto-system-"))
-    ports = {name: free_port() for name in DEFAULT_PORTS}
-    redis_url = os.environ.get("REDIS_URL")
-    stack = Stack(
-        var_dir=var_dir,
-        ports=ports,
-        durable=False,
-        database_url=os.environ.get("DATABASE_URL"),
-        # its own Redis database, apart from the ones the service tests use
-        redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url else None,
-        db_prefix="system_",
+    with running_system(
+        "system",
         # Tests speak for many clients: each sends its own X-Forwarded-For, as a load balancer would.
         overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1", "RATE_LIMIT_USER_PER_MINUTE": "100000",
                                "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "100000", "RATE_LIMIT_LOGIN_PER_MINUTE": "100000"},
                    # a clock tests can move (honoured only with this flag), and a sweep every few seconds
                    "permits": {"ALLOW_TEST_CLOCK": "1", "SWEEP_INTERVAL_SECONDS": "3"}},
-    )
-    try:
-        stack.start_engines()
-        stack.migrate()
-        stack.seed()
-        stack.start_all()
-        stack.wait_ready(timeout=120)
+    ) as stack:
         yield stack
-    finally:
-        stack.stop_all()
 
 
 @pytest.fixture(scope="session")
