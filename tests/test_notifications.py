@@ -259,3 +259,21 @@ def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_o
         assert wait_until(digest, timeout=30)
     finally:
         issuer.patch("/notifications/preferences", json={"dailyDigest": False})
+
+
+def test_many_idle_streams_do_not_starve_other_requests(api_of, gateway):
+    """Forty open live streams through the gateway (more than its OS threads) and ordinary calls still answer."""
+    receiver = api_of("receiver.downtown")
+    headers = {"Authorization": f"Bearer {receiver.token}", "X-Forwarded-For": receiver.ip}
+    streams = [requests.get(f"{gateway}/api/v1/notifications/stream", headers=headers, stream=True, timeout=30)
+               for _ in range(40)]
+    try:
+        assert all(s.status_code == 200 for s in streams)
+        started = time.perf_counter()
+        for _ in range(10):
+            assert receiver.get("/notifications", params={"limit": 5}).status_code == 200
+            assert receiver.get("/auth/me").status_code == 200
+        assert (time.perf_counter() - started) / 20 < 0.5  # each call well under half a second
+    finally:
+        for stream in streams:
+            stream.close()

@@ -83,7 +83,8 @@ def started(venvs, test_engines, s3_endpoint, smtp_server):
                       "R2_BUCKET_NAME": TEST_BUCKET},
             "notifications": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port), "AUTH_URL": urls["auth"],
                               "GUNICORN_WORKER_CLASS": "gevent"},
-            "gateway": {f"{s.upper()}_URL": urls[s] for s in ("auth", "permits", "files", "notifications")},
+            "gateway": {**{f"{s.upper()}_URL": urls[s] for s in ("auth", "permits", "files", "notifications")},
+                        "GUNICORN_WORKER_CLASS": "gevent"},
         }[name])
         return env
 

@@ -135,4 +135,6 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
             if other.name != "gateway":
                 env[f"{other.name.upper()}_URL"] = endpoints.service_url(other.name)
         env["CORS_ORIGINS"] = "http://localhost:3000,http://127.0.0.1:3000"
+        # It relays live streams too: green threads hold idle streams without an OS thread each.
+        env["GUNICORN_WORKER_CLASS"] = "gevent"
     return env
