@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -38,6 +39,12 @@ def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
     response = success(data, status=status)
     response.headers["ETag"] = f'"{permit.version}"'
     return response
+
+
+def _act(permit_id: uuid.UUID, verb: str, **details: Any) -> Response:
+    """One verb of the lifecycle for the caller, answered with the permit as it now is."""
+    actor = Actor.current()
+    return _one(lifecycle.transition(actor, permit_id, verb, **details), actor)
 
 
 @bp.get("")
@@ -110,44 +117,39 @@ def validate(permit_id: uuid.UUID) -> Response:
 @require_auth()
 @idempotent
 def submit(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
-    return _one(lifecycle.transition(actor, permit_id, "submit"), actor)
+    return _act(permit_id, "submit")
 
 
 @bp.post("/<uuid:permit_id>/approve")
 @require_auth()
 @idempotent
 def approve(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
     body = parse_body(ApproveBody)
-    return _one(lifecycle.transition(actor, permit_id, "approve", signature_b64=body.signature.image_base64,
-                                     signature_id=body.signature.signature_id, comment=body.comment), actor)
+    return _act(permit_id, "approve", signature_b64=body.signature.image_base64,
+                signature_id=body.signature.signature_id, comment=body.comment)
 
 
 @bp.post("/<uuid:permit_id>/reject")
 @require_auth()
 @idempotent
 def reject(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
     body = parse_body(ReasonBody)
-    return _one(lifecycle.transition(actor, permit_id, "reject", reason=body.reason), actor)
+    return _act(permit_id, "reject", reason=body.reason)
 
 
 @bp.post("/<uuid:permit_id>/revise")
 @require_auth()
 @idempotent
 def revise(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
-    return _one(lifecycle.transition(actor, permit_id, "revise"), actor)
+    return _act(permit_id, "revise")
 
 
 @bp.post("/<uuid:permit_id>/cancel")
 @require_auth()
 @idempotent
 def cancel(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
     body = parse_body(CancelBody)
-    return _one(lifecycle.transition(actor, permit_id, "cancel", reason=body.reason), actor)
+    return _act(permit_id, "cancel", reason=body.reason)
 
 
 @bp.post("/<uuid:permit_id>/daily-approve")
@@ -169,36 +171,31 @@ def days(permit_id: uuid.UUID) -> Response:
 @require_auth()
 @idempotent
 def suspend(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
-    return _one(lifecycle.transition(actor, permit_id, "suspend", reason=parse_body(ReasonBody).reason), actor)
+    return _act(permit_id, "suspend", reason=parse_body(ReasonBody).reason)
 
 
 @bp.post("/<uuid:permit_id>/reinstate")
 @require_auth()
 @idempotent
 def reinstate(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
-    return _one(lifecycle.transition(actor, permit_id, "reinstate", reason=parse_body(ReasonBody).reason), actor)
+    return _act(permit_id, "reinstate", reason=parse_body(ReasonBody).reason)
 
 
 @bp.post("/<uuid:permit_id>/request-closeout")
 @require_auth()
 @idempotent
 def request_closeout(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
     body = parse_body(CancelBody)
-    return _one(lifecycle.transition(actor, permit_id, "request-closeout", comment=body.reason), actor)
+    return _act(permit_id, "request-closeout", comment=body.reason)
 
 
 @bp.post("/<uuid:permit_id>/close")
 @require_auth()
 @idempotent
 def close(permit_id: uuid.UUID) -> Response:
-    actor = Actor.current()
     body = parse_body(CloseBody)
-    return _one(lifecycle.transition(actor, permit_id, "close", reason=body.completion_notes,
-                                     signature_b64=body.signature.image_base64,
-                                     signature_id=body.signature.signature_id), actor)
+    return _act(permit_id, "close", reason=body.completion_notes, signature_b64=body.signature.image_base64,
+                signature_id=body.signature.signature_id)
 
 
 @bp.get("/<uuid:permit_id>/pdf")
