@@ -126,8 +126,7 @@ def test_notifications_down_during_approvals_arrive_later_exactly_once(system, a
             assert response.status_code == 200  # the approval never waits for notifications
         time.sleep(4)  # the relay tries, fails, and keeps the events
     finally:
-        system.start_process(next(p for p in __import__("devstack.processes", fromlist=["processes"]).processes()
-                                  if p.name == "notifications"))
+        system.restart_process("notifications")
     system.wait_ready(["notifications"], timeout=60)
 
     def arrived():

@@ -11,7 +11,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Worker
 
-from devstack.processes import SERVICES, processes
+from devstack.processes import SERVICES
 
 
 def test_readyz_shows_every_component_ready(http, gateway):
@@ -73,7 +73,7 @@ def test_a_stopped_service_is_a_503_and_recovers(http, gateway, system, tokens):
         assert "permits" in ready.json()["error"]["message"]
         assert ready.json()["data"]["checks"]["auth"]["ok"] is True
     finally:
-        system.start_process(next(p for p in processes() if p.name == "permits"))
+        system.restart_process("permits")
     system.wait_ready(["permits", "gateway"], timeout=60)
     assert http.get(f"{gateway}/readyz", timeout=10).status_code == 200
     # permits answers again through the gateway (its own 404 envelope, not the gateway's 503)

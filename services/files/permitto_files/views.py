@@ -120,15 +120,6 @@ def get_signature(signature_id: uuid.UUID) -> Response:
     return success(signature_out(record))
 
 
-@internal.get("/signatures/<uuid:signature_id>/image")
-@require_internal
-def signature_image(signature_id: uuid.UUID) -> Response:
-    record = db.session.get(SignatureImage, signature_id)
-    if record is None:
-        raise NotFound("No such signature.")
-    return Response(storage.read(record.key), mimetype="image/png")
-
-
 @internal.get("/signature-images")
 @require_internal
 def signature_image_by_key() -> Response:

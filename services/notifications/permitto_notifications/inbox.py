@@ -104,10 +104,11 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
     db.session.commit()
     # Live updates first: the in-app entries are committed; emails and pushes may take longer.
     redis = get_redis()
-    for person, notification_id in created:
-        message = {"id": str(notification_id), "type": event.type, "title": title, "body": body, "link": link,
-                   "permitId": str(event.permit_id) if event.permit_id else None}
-        redis.publish(channel(person["id"]), json.dumps(message))
+    messages = {person["id"]: {"id": str(notification_id), "type": event.type, "title": title, "body": body,
+                               "link": link, "permitId": str(event.permit_id) if event.permit_id else None}
+                for person, notification_id in created}
+    for user_id, message in messages.items():
+        redis.publish(channel(user_id), json.dumps(message))
     preferences = {str(p.user_id): p for p in db.session.scalars(select(Preference).where(
         Preference.user_id.in_([uuid.UUID(person["id"]) for person in people])))}
     emails: list[str] = []
@@ -124,12 +125,10 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
     event.processed_at = utcnow()
     db.session.commit()
     send_after_commit(emails)
-    for person, notification_id in created:
-        if event.type in PUSHED_EVENTS and _wants(preferences.get(person["id"]), event.type, "push"):
-            message = {"id": str(notification_id), "type": event.type, "title": title, "body": body, "link": link,
-                       "permitId": str(event.permit_id) if event.permit_id else None}
+    for user_id, message in messages.items():
+        if event.type in PUSHED_EVENTS and _wants(preferences.get(user_id), event.type, "push"):
             enqueue(current_app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.send_push",
-                    kwargs={"user_id": person["id"], "message": message}, job_id=f"push-{notification_id}")
+                    kwargs={"user_id": user_id, "message": message}, job_id=f"push-{message['id']}")
     return {"notified": len(created)}
 
 
