@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from permitto_common.app_factory import create_base_app
 from permitto_common.errors import APIError, NotFound
 from permitto_common.health import add_readiness_check
+from permitto_common.internal_http import use_auth_for_session_checks
 
 from .config import Settings
 from .edge import enforce_rate_limit, init_cors_and_headers
@@ -26,6 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_base_app(__name__, settings.common, config=test_config)
     upstreams = Upstreams(settings.upstreams)
     edge_auth = EdgeAuth(settings.common.jwt_public_key)
+    use_auth_for_session_checks(app, settings.upstreams["auth"])
     init_cors_and_headers(app, settings.cors_origins, hsts=settings.hsts)
     app.extensions["permitto.upstreams"] = upstreams
     app.config["READYZ_PARALLEL"] = True  # each check waits on a service; run them at once

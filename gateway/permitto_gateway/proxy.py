@@ -12,7 +12,6 @@ from urllib3.exceptions import (
     HTTPError,
     MaxRetryError,
     NewConnectionError,
-    ProtocolError,
     ReadTimeoutError,
 )
 
@@ -65,7 +64,8 @@ class Upstreams:
         target = path + ("?" + request.query_string.decode() if request.query_string else "")
         body = request.get_data(cache=False) if request.method not in ("GET", "HEAD") else None
         # Only a failed connect is retried (nothing reached the service), whatever the method.
-        retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0)
+        # An upstream 503 with Retry-After is an answer to pass on, not a reason for urllib3 to retry.
+        retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, respect_retry_after_header=False)
         try:
             upstream = pool.urlopen(
                 request.method,
@@ -117,6 +117,6 @@ class Upstreams:
         if isinstance(exc, (NewConnectionError, ConnectionRefusedError)) or "refused" in str(exc).lower():
             log.warning("upstream unavailable", extra={"upstream": route.service})
             return APIError(f"The {route.service} service is unavailable.", status=503)
-        if isinstance(exc, ProtocolError):
-            log.warning("upstream protocol error", extra={"upstream": route.service, "error": str(exc)})
+        log.warning("upstream gave no valid answer",
+                    extra={"upstream": route.service, "error": f"{type(exc).__name__}: {exc}"})
         return APIError(f"The {route.service} service gave no valid answer.", status=502)

@@ -16,6 +16,9 @@ def upstream():
 
     @echo.route("/api/v1/<path:rest>", methods=["GET", "POST", "DELETE"])
     def everything(rest):
+        if request.args.get("answer") == "busy":  # a service shedding load, as auth does while Redis is down
+            return jsonify({"success": False, "error": {"code": "SERVICE_UNAVAILABLE", "message": "busy"}}), 503, {
+                "Retry-After": "5"}
         return jsonify({
             "path": request.path,
             "query": request.query_string.decode(),

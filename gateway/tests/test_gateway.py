@@ -21,6 +21,14 @@ def test_routes_match_whole_segments_only():
     assert match("/permits/0b7c6f1e-8a3e-4c55-9d47-1a2b3c4d5e6f/files/x").service == "permits"
 
 
+def test_a_service_answering_503_with_retry_after_is_passed_on_not_retried(client, mint):
+    token = mint(sub="u-42", role="ISSUER")
+    response = client.delete("/api/v1/users/42?answer=busy", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["error"]["message"] == "busy"
+
+
 def test_unknown_api_route_is_a_404_envelope(client):
     response = client.get("/api/v1/nope")
     assert response.status_code == 404

@@ -78,7 +78,7 @@ def started(venvs, test_engines, s3_endpoint, smtp_server):
             "auth": {"JWT_PRIVATE_KEY": str(test_engines.private_key)},
             "permits": {"AUTH_URL": urls["auth"], "FILES_URL": urls["files"],
                         "NOTIFICATIONS_URL": urls["notifications"]},
-            "files": {"PERMITS_URL": urls["permits"], "S3_ENDPOINT_URL": s3_endpoint, "R2_ACCESS_KEY_ID": "k",
+            "files": {"AUTH_URL": urls["auth"], "PERMITS_URL": urls["permits"], "S3_ENDPOINT_URL": s3_endpoint, "R2_ACCESS_KEY_ID": "k",
                       "R2_SECRET_ACCESS_KEY": "s",
                       "R2_BUCKET_NAME": TEST_BUCKET},
             "notifications": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port), "AUTH_URL": urls["auth"],

@@ -3,19 +3,23 @@ answer again instead of acting twice. Answers are kept in Redis for a day, per u
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec
 
 from flask import Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from redis import Redis
+from redis.exceptions import RedisError
 
 from .errors import APIError, error_response
 from .redis_conn import get_redis
 from .security import current_identity
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 HEADER = "Idempotency-Key"
 TTL_SECONDS = 24 * 3600
@@ -38,8 +42,15 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
         hashed_key = hashlib.sha256(key.encode()).hexdigest()
         slot = f"permitto:idem:{current_app.name}:{current_identity().user_id}:{hashed_key}"
         fingerprint = _fingerprint()
-        if not redis.set(slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=TTL_SECONDS):
-            stored = json.loads(redis.get(slot) or "{}")
+        try:
+            claimed = redis.set(slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=TTL_SECONDS)
+            stored = None if claimed else json.loads(redis.get(slot) or "{}")
+        except RedisError as exc:
+            # Without Redis the key cannot be remembered. The request still runs once: the permit actions
+            # are guarded by their state (a retried approval is a 409, never a second approval).
+            log.warning("idempotency keys unavailable; running the request unguarded", extra={"error": str(exc)})
+            return view(*args, **kwargs)
+        if stored is not None:
             if stored.get("fp") != fingerprint:
                 raise APIError("This Idempotency-Key was used for a different request.", status=422,
                                details=[{"field": HEADER, "message": "already used for another request"}])
@@ -53,17 +64,23 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
         except APIError as exc:
             response = error_response(exc.status, exc.message, code=exc.code, details=exc.details,
                                       headers=exc.headers)
-        except HTTPException:
-            redis.delete(slot)
-            raise
         except Exception:
-            redis.delete(slot)  # nothing is known to have happened: let the retry run
+            _forget(redis, slot)  # nothing is known to have happened: let the retry run
             raise
-        if response.status_code >= 500:
-            redis.delete(slot)
-        else:
-            redis.set(slot, json.dumps({"state": "done", "fp": fingerprint, "status": response.status_code,
-                                        "body": response.get_data(as_text=True)}), ex=TTL_SECONDS)
+        try:
+            if response.status_code >= 500:
+                redis.delete(slot)
+            else:
+                redis.set(slot, json.dumps({"state": "done", "fp": fingerprint, "status": response.status_code,
+                                            "body": response.get_data(as_text=True)}), ex=TTL_SECONDS)
+        except RedisError as exc:
+            # The action happened: answer it. A retry meets the pending slot (409) until it expires.
+            log.warning("could not store the idempotent answer", extra={"error": str(exc)})
         return response
 
     return wrapper
+
+
+def _forget(redis: Redis, slot: str) -> None:
+    with contextlib.suppress(RedisError):
+        redis.delete(slot)

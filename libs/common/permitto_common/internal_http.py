@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
+from flask import Flask
 from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, ProtocolError, TimeoutError
 
 from .observability import REQUEST_ID_HEADER, current_request_id
-from .security import INTERNAL_TOKEN_HEADER
+from .security import INTERNAL_TOKEN_HEADER, set_session_fallback
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -71,6 +72,7 @@ class InternalClient:
             status=0,
             backoff_factor=0.1,
             allowed_methods=IDEMPOTENT,
+            respect_retry_after_header=False,  # a 503 with Retry-After is the callee's answer
         )
         url = self.base_url + path
         if params:
@@ -99,3 +101,14 @@ class InternalClient:
 
     def post(self, path: str, **kwargs: Any) -> InternalResponse:
         return self.request("POST", path, **kwargs)
+
+
+def use_auth_for_session_checks(app: Flask, auth_url: str) -> None:
+    """When Redis is unreachable, access tokens are checked against auth's sessions instead."""
+    client = InternalClient(auth_url, app.config["INTERNAL_API_TOKEN"], timeout=2.0, retries=1)
+
+    def check(user_id: str, session_id: str) -> bool:
+        response = client.post("/internal/sessions/check", json_body={"userId": user_id, "sessionId": session_id})
+        return bool(response.body["data"]["active"])
+
+    set_session_fallback(app, check)

@@ -20,7 +20,9 @@ from typing import Any
 
 import click
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import Queue, Retry, SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.executions import Execution
 from rq.job import Job
 
@@ -93,15 +95,40 @@ class InProcessAppWorker(_AppContextMixin, SimpleWorker):
     forks = False
 
 
+def _stop_requested(worker: Worker) -> bool:
+    # RQ has no public flag for a warm stop (SIGTERM/SIGINT); its handler always records when it came.
+    return getattr(worker, "_shutdown_requested_date", None) is not None
+
+
 def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False, fork: bool = False) -> bool:
+    """Work the queues until asked to stop. RQ's loop quits when Redis drops mid-job; this starts it
+    again (with a short backoff) so an outage of Redis does not leave a service without its worker."""
     base = AppWorker if fork else InProcessAppWorker
     worker_class = type("BoundAppWorker", (base,), {"flask_app": app})
-    worker = worker_class(
-        [Queue(name, connection=get_redis(app)) for name in queues],
-        connection=get_redis(app),
-        name=f"{app.name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
-    )
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+    backoff = 1.0
+    while True:
+        worker = worker_class(
+            [Queue(name, connection=get_redis(app)) for name in queues],
+            connection=get_redis(app),
+            name=f"{app.name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        )
+        try:
+            worked = bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+        except RedisError as exc:  # raised while tearing down after the loop quit
+            log.warning("worker lost Redis", extra={"error": str(exc)})
+            worked = False
+        if _stop_requested(worker) or burst:
+            return worked
+        log.warning("worker loop ended unexpectedly; starting it again", extra={"in_seconds": backoff})
+        deadline = time.monotonic() + backoff
+        try:
+            while time.monotonic() < deadline and not _stop_requested(worker):
+                time.sleep(0.1)
+        except StopRequested:  # RQ's SIGTERM handler is still installed and raises this when idle
+            return worked
+        if _stop_requested(worker):
+            return worked
+        backoff = min(backoff * 2, 15.0)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,17 @@
 """Access-token verification (RS256, public key only), the session deny list, roles and internal calls.
 
 Only the auth service is configured with the private key, so only it can mint tokens;
-every other service verifies locally with the public key and one Redis lookup.
+every other service verifies locally with the public key and one Redis lookup. Redis holds a copy of
+the revocations; auth's database holds the truth, so when Redis cannot be reached a service asks auth
+(the session fallback) instead of refusing every request or accepting tokens it cannot check.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,8 +25,12 @@ from redis.exceptions import RedisError
 from .errors import APIError, Forbidden, error_response
 from .redis_conn import get_redis
 
+log = logging.getLogger(__name__)
+
 P = ParamSpec("P")
 R = TypeVar("R")
+SessionCheck = Callable[[str, str], bool]  # (user id, session id) -> is the session still active?
+_FALLBACK_KEY = "permitto.session_fallback"
 
 ROLES = ("SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER")
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
@@ -87,11 +96,56 @@ def is_token_revoked(payload: dict[str, Any]) -> bool:
             keys.append(deny_key_for_session(str(session_id)))
         revoked_before, session_denied = (redis.mget(keys) + [None])[:2]
     except RedisError as exc:
-        # Fail closed: a permit system must not accept a token it cannot check.
-        raise APIError("Sessions cannot be checked right now; try again shortly.", status=503) from exc
+        return _revoked_by_fallback(payload, exc)
     if session_denied is not None:
         return True
     return revoked_before is not None and float(payload.get("iat", 0)) < float(revoked_before)
+
+
+class SessionFallback:
+    """Asks the source of truth whether a session is active, remembering answers for a few seconds so
+    an outage of Redis does not become one call to auth per request. Revocations cannot be written
+    while Redis is down (auth refuses them, changing nothing), so a short memory cannot hide one."""
+
+    def __init__(self, check: SessionCheck, *, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+        self.check = check
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._answers: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def is_active(self, user_id: str, session_id: str) -> bool:
+        key = (user_id, session_id)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        active = self.check(user_id, session_id)
+        log.warning("Redis unavailable: session checked with the fallback", extra={"session_id": session_id})
+        with self._lock:
+            if len(self._answers) >= self.max_entries:
+                self._answers.clear()
+            self._answers[key] = (active, now + self.ttl)
+        return active
+
+
+def set_session_fallback(app: Flask, check: SessionCheck) -> None:
+    app.extensions[_FALLBACK_KEY] = SessionFallback(check)
+
+
+def _revoked_by_fallback(payload: dict[str, Any], cause: RedisError) -> bool:
+    fallback: SessionFallback | None = current_app.extensions.get(_FALLBACK_KEY)
+    session_id = payload.get("sid")
+    if fallback is None or not session_id:
+        # Fail closed: a permit system must not accept a token it cannot check.
+        raise APIError("Sessions cannot be checked right now; try again shortly.", status=503) from cause
+    try:
+        active = fallback.is_active(str(payload.get("sub")), str(session_id))
+    except Exception as exc:
+        log.warning("session check failed on both Redis and its fallback", extra={"error": str(exc)})
+        raise APIError("Sessions cannot be checked right now; try again shortly.", status=503) from cause
+    return not active
 
 
 def current_identity() -> Identity:

@@ -9,11 +9,13 @@ from typing import Any
 from flask import Flask
 
 from permitto_common.app_factory import create_base_app
+from permitto_common.security import set_session_fallback
 
 from . import models  # noqa: F401  (registers the tables for migrations)
 from .commands import register_commands
 from .config import Settings
 from .extensions import db, jwt, migrate
+from .sessions import session_is_active
 from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -33,4 +35,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     register_commands(app)
     register_views(app)
+    set_session_fallback(app, session_is_active)  # Redis down: auth asks its own database
     return app

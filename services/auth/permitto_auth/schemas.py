@@ -45,6 +45,11 @@ class ChangePasswordBody(Body):
     new_password: str = Field(max_length=256)
 
 
+class SessionCheckBody(Body):
+    user_id: str = Field(max_length=64)
+    session_id: str = Field(max_length=64)
+
+
 class CreateUserBody(Body):
     email: EmailStr
     name: str = Field(min_length=2, max_length=120)

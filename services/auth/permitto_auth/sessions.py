@@ -91,6 +91,20 @@ def rotate(raw: str) -> tuple[User, TokenPair]:
     return user, pair
 
 
+def session_is_active(user_id: str, session_id: str) -> bool:
+    """The truth the Redis deny list copies: the session exists, is the user's, is not ended, and the
+    user is active. Role and password changes end every session, so they are covered too."""
+    try:
+        sid, uid = uuid.UUID(session_id), uuid.UUID(user_id)
+    except ValueError:
+        return False
+    session = db.session.get(AuthSession, sid)
+    if session is None or session.user_id != uid or session.revoked_at is not None:
+        return False
+    user = db.session.get(User, uid)
+    return user is not None and user.is_active
+
+
 def revoke_session(session: AuthSession, *, reason: str) -> None:
     if session.revoked_at is None:
         session.revoked_at = utcnow()

@@ -10,6 +10,7 @@ from flask import Flask
 
 from permitto_common.app_factory import create_base_app
 from permitto_common.health import add_readiness_check
+from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_FILES, register_job_commands
 from permitto_common.settings import CommonSettings, Env
 
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_storage(app, storage)
     add_readiness_check(app, "storage", lambda: check_bucket(app))
     init_permits_client(app, env.text("PERMITS_URL"))
+    use_auth_for_session_checks(app, env.text("AUTH_URL"))
     register_views(app)
     register_job_commands(app, queues=[QUEUE_FILES])
     return app

@@ -16,5 +16,6 @@ def app(test_engines, s3_endpoint):
         R2_SECRET_ACCESS_KEY="test-secret",
         R2_BUCKET_NAME=TEST_BUCKET,
         PERMITS_URL=f"http://127.0.0.1:{free_port()}",
+        AUTH_URL=f"http://127.0.0.1:{free_port()}",
     )
     return build_test_app(create_app, env)

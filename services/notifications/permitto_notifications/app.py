@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from permitto_common.app_factory import create_base_app
+from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_NOTIFICATIONS, register_job_commands
 from permitto_common.settings import CommonSettings, Env
 
@@ -29,7 +30,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
     init_email(app, backend_from_env(env))
-    init_auth_client(app, env.text("AUTH_URL"))
+    auth_url = env.text("AUTH_URL")
+    init_auth_client(app, auth_url)
+    use_auth_for_session_checks(app, auth_url)
     init_push(app, vapid_from_env(env))
     register_views(app)
     register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])

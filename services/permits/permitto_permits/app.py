@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from permitto_common.app_factory import create_base_app
+from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_PERMITS, register_job_commands
 from permitto_common.settings import CommonSettings, Env
 
@@ -30,7 +31,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_base_app(
         __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
-    init_directory(app, env.text("AUTH_URL"))
+    auth_url = env.text("AUTH_URL")
+    init_directory(app, auth_url)
+    use_auth_for_session_checks(app, auth_url)
     init_files_client(app, env.text("FILES_URL"))
     init_relay(app, env.text("NOTIFICATIONS_URL"))
     register_views(app)

@@ -35,7 +35,7 @@ _COMMON_REQUIRED = ("REDIS_URL", "JWT_PUBLIC_KEY", "INTERNAL_API_TOKEN")
 REQUIRED_ENV: dict[str, tuple[str, ...]] = {
     "auth": ("DATABASE_URL", *_COMMON_REQUIRED, "JWT_PRIVATE_KEY"),
     "permits": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "FILES_URL", "NOTIFICATIONS_URL"),
-    "files": ("DATABASE_URL", *_COMMON_REQUIRED, "PERMITS_URL", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY",
+    "files": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "PERMITS_URL", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY",
               "R2_BUCKET_NAME"),
     "notifications": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL"),
     "gateway": (*_COMMON_REQUIRED, "AUTH_URL", "PERMITS_URL", "FILES_URL", "NOTIFICATIONS_URL"),
@@ -118,6 +118,7 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
                    NOTIFICATIONS_URL=endpoints.service_url("notifications"))
     if service.name == "files":
         env.update(
+            AUTH_URL=endpoints.service_url("auth"),
             PERMITS_URL=endpoints.service_url("permits"),
             S3_ENDPOINT_URL=f"http://127.0.0.1:{endpoints.ports['s3']}",
             R2_ACCESS_KEY_ID=DEV_S3_KEY,

@@ -16,13 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from permitto_common.keygen import ensure_keys
 
 from .engines import MailCatcher, Postgres, Redis, S3Server, stop_process
 from .processes import BUCKET, SERVICE_BY_NAME, SERVICES, Endpoints, Process, processes, service_env
 
+E = TypeVar("E")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -42,6 +43,7 @@ class Stack:
     database_url: str | None = None  # an existing server to use instead of the embedded one
     redis_url: str | None = None
     db_prefix: str = ""
+    persist_redis: bool = False  # keep an append-only file even in a throwaway stack (outage tests)
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)  # extra env per service
     running: dict[str, Running] = field(default_factory=dict)
     _engines: list[object] = field(default_factory=list)
@@ -76,7 +78,8 @@ class Stack:
         if self.redis_url:
             redis_url = self.redis_url
         else:
-            redis = Redis(self.ports["redis"], self.var_dir / "redis" if self.durable else None)
+            persist = self.durable or self.persist_redis
+            redis = Redis(self.ports["redis"], self.var_dir / "redis" if persist else None)
             redis.start()
             self._engines.append(redis)
             redis_url = redis.url()
@@ -100,6 +103,13 @@ class Stack:
             mail_dir=str(self.var_dir / "mail"),
         )
         return self.endpoints
+
+    def engine(self, kind: type[E]) -> E:
+        """The running engine of a kind (Redis, Postgres, ...) this stack started itself."""
+        for engine in self._engines:
+            if isinstance(engine, kind):
+                return engine
+        raise LookupError(f"this stack did not start a {kind.__name__}")
 
     def env_for(self, service_name: str) -> dict[str, str]:
         assert self.endpoints is not None, "start_engines first"
@@ -219,9 +229,10 @@ class Stack:
 
 @contextmanager
 def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None = None,
-                   ready_timeout: float = 120) -> Iterator[Stack]:
+                   ready_timeout: float = 120, own_redis: bool = False) -> Iterator[Stack]:
     """A whole system on free ports and fresh databases, as `make up` runs it, for tests and benchmarks.
-    Uses DATABASE_URL / REDIS_URL when set (its own databases, Redis database 15), else embedded engines."""
+    Uses DATABASE_URL / REDIS_URL when set (its own databases, Redis database 15), else embedded engines;
+    own_redis starts a Redis of its own (persistent, like production's) that a test may stop and start."""
     from .engines import free_port
     from .processes import DEFAULT_PORTS
 
@@ -231,7 +242,8 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
         ports={name: free_port() for name in DEFAULT_PORTS},
         durable=False,
         database_url=os.environ.get("DATABASE_URL"),
-        redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url else None,
+        redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url and not own_redis else None,
+        persist_redis=own_redis,
         db_prefix=f"{prefix}_",
         overrides=overrides or {},
     )

@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from permitto_common.errors import NotFound, ValidationFailed, field_error, success
 from permitto_common.security import require_internal
+from permitto_common.validation import parse_body
 
 from ..directory import project_members
 from ..extensions import db
 from ..models import Project, ProjectAssignment, User
-from ..schemas import project_out
+from ..schemas import SessionCheckBody, project_out
+from ..sessions import session_is_active
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")
 
@@ -74,3 +76,11 @@ def project_users(project_id: uuid.UUID) -> Response:
         raise NotFound("No such project.")
     role = request.args.get("role")
     return success([_user(user) for user, _ in project_members(project, role) if user.is_active])
+
+
+@bp.post("/sessions/check")
+@require_internal
+def check_session() -> Response:
+    """Other services ask this while Redis (the deny list's copy) is unreachable."""
+    body = parse_body(SessionCheckBody)
+    return success({"active": session_is_active(body.user_id, body.session_id)})

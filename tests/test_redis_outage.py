@@ -1,0 +1,112 @@
+"""Redis down while permits are approved: approvals still succeed (sessions are checked with auth's
+database instead of the Redis copy of the deny list), revoked tokens stay refused, revocations that cannot
+be recorded are refused without changing anything, and once Redis is back every notification arrives once.
+
+This runs a system of its own: stopping the shared test Redis would disturb every other test."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devstack.api_client import Api
+from devstack.engines import Redis
+from devstack.images import png_base64
+from devstack.samples import complete_hot_work
+from devstack.stack import running_system
+
+SIGNATURE = {"imageBase64": png_base64()}
+
+
+@pytest.fixture(scope="module")
+def outage_system():
+    with running_system("outage", own_redis=True,
+                        overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1"},
+                                   "permits": {"SWEEP_INTERVAL_SECONDS": "3"}}) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def apis(outage_system):
+    import json
+
+    gateway = f"http://127.0.0.1:{outage_system.ports['gateway']}"
+    users = json.loads((outage_system.var_dir / "demo-users.json").read_text())
+    logins = {user["email"].split("@")[0]: (user["email"], user["password"]) for user in users}
+    made = {}
+    for n, key in enumerate(("admin", "issuer.downtown", "receiver.downtown", "coordinator", "issuer.harbor")):
+        api = Api(gateway, f"10.77.0.{n + 1}")
+        api.login(*logins[key])
+        made[key] = api
+    yield made
+    for api in made.values():
+        api.session.close()
+
+
+def submitted_permit(receiver, project_id, title):
+    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    permit = receiver.post("/permits", json={
+        "templateId": template, "projectId": project_id, "title": title,
+        "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
+        "formData": complete_hot_work()}).json()["data"]
+    response = receiver.post(f"/permits/{permit['id']}/submit")
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def issuer_approvals(api, permit_id):
+    rows = api.get("/notifications", params={"limit": 100}).json()["data"]
+    return [n for n in rows if n["permitId"] == permit_id and n["type"] == "PERMIT_ISSUER_APPROVED"]
+
+
+def wait_until(check, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return check()
+
+
+def test_approvals_succeed_while_redis_is_down_and_notify_once_it_is_back(outage_system, apis):
+    admin, issuer, receiver = apis["admin"], apis["issuer.downtown"], apis["receiver.downtown"]
+    downtown = next(p["id"] for p in admin.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
+    permits = [submitted_permit(receiver, downtown, f"Outage of Redis {n}") for n in range(3)]
+    # A session ended before the outage must stay ended during it, though the deny list is out of reach.
+    ended = apis["issuer.harbor"]
+    assert ended.post("/auth/logout").status_code in (200, 204)
+
+    redis = outage_system.engine(Redis)
+    redis.stop()
+    try:
+        for permit in permits:
+            response = issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE},
+                                   headers={"Idempotency-Key": f"approve-{permit['id']}"})
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["status"] == "ISSUER_APPROVED"
+        again = issuer.post(f"/permits/{permits[0]['id']}/approve", json={"signature": SIGNATURE})
+        assert again.status_code == 409  # the state guards a retry even without idempotency records
+
+        refused = ended.get("/permits")
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "UNAUTHORIZED"
+
+        # Revoking needs the deny list: refused with a clear answer, and nothing changed.
+        victim = next(u for u in admin.get("/users", params={"limit": 100}).json()["data"]
+                      if u["email"].startswith("receiver.harbor"))
+        response = admin.delete(f"/users/{victim['id']}")
+        assert response.status_code == 503
+        assert response.json()["success"] is False and response.headers["Retry-After"]
+        assert admin.get(f"/users/{victim['id']}").json()["data"]["isActive"] is True
+    finally:
+        redis.start()
+
+    outage_system.wait_ready(timeout=60)
+    for permit in permits:
+        assert wait_until(lambda p=permit: issuer_approvals(receiver, p["id"]), timeout=40), permit["number"]
+    time.sleep(5)  # further relay runs and retries add nothing
+    for permit in permits:
+        assert len(issuer_approvals(receiver, permit["id"])) == 1
+        timeline = issuer.get(f"/permits/{permit['id']}/timeline").json()["data"]
+        assert [e["action"] for e in timeline].count("issuer_approve") == 1
