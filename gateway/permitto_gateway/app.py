@@ -14,6 +14,7 @@ from permitto_common.health import add_readiness_check
 from permitto_common.internal_http import use_auth_for_session_checks
 
 from .config import Settings
+from .docs import ApiDocs, docs_blueprint
 from .edge import enforce_rate_limit, init_cors_and_headers
 from .edge_auth import EdgeAuth
 from .proxy import Upstreams
@@ -43,6 +44,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     for name, url in settings.upstreams.items():
         add_readiness_check(app, name, service_check(url))
+
+    app.register_blueprint(docs_blueprint(ApiDocs(settings.upstreams)))
 
     @app.route(API_PREFIX + "/", defaults={"subpath": ""}, methods=METHODS)
     @app.route(API_PREFIX + "/<path:subpath>", methods=METHODS)

@@ -23,6 +23,7 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 from redis.exceptions import RedisError
 
 from .errors import APIError, Forbidden, error_response
+from .openapi import ROLES_ATTR
 from .redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ def require_auth(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 raise Forbidden("Your role does not allow this action.")
             return view(*args, **kwargs)
 
+        setattr(wrapper, ROLES_ATTR, roles)  # the API document says who may call it
         return wrapper
 
     return decorator

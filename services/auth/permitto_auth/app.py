@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from permitto_common.app_factory import create_base_app
+from permitto_common.openapi import openapi_blueprint
 from permitto_common.security import set_session_fallback
 
 from . import models  # noqa: F401  (registers the tables for migrations)
@@ -35,5 +36,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     register_commands(app)
     register_views(app)
+    app.register_blueprint(openapi_blueprint("Permitto auth", "Accounts, sessions, users and projects."))
     set_session_fallback(app, session_is_active)  # Redis down: auth asks its own database
     return app

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Literal, NotRequired, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.pagination import PageQuery
 
@@ -113,19 +114,86 @@ class AssignBody(Body):
     user_id: uuid.UUID
 
 
-def user_out(user: User) -> dict[str, Any]:
+# Answers: typed dicts the views build, checked by mypy and published in the OpenAPI document.
+class UserOut(TypedDict):
+    id: str
+    email: str
+    name: str
+    role: Role
+    isActive: bool
+    hasPassword: bool
+    createdAt: str
+
+
+class ProjectOut(TypedDict):
+    id: str
+    code: str
+    name: str
+    timezone: str
+    isActive: bool
+    createdAt: str
+
+
+class MeOut(UserOut):
+    projects: list[ProjectOut]
+
+
+class MemberOut(UserOut):
+    assignedAt: str
+    assignedBy: str | None
+
+
+class AssignmentOut(TypedDict):
+    projectId: str
+    userId: str
+    assignedBy: NotRequired[str | None]
+    assignedAt: NotRequired[str]
+    assigned: NotRequired[bool]
+
+
+class TokensOut(TypedDict):
+    """Bearer mode answers the tokens; cookie mode (X-Auth-Mode: cookie) only expiresIn and the user."""
+
+    expiresIn: int
+    user: UserOut
+    accessToken: NotRequired[str]
+    refreshToken: NotRequired[str]
+    tokenType: NotRequired[Literal["Bearer"]]
+
+
+class MessageOut(TypedDict):
+    message: str
+
+
+class LoggedOut(TypedDict):
+    loggedOut: bool
+
+
+class JsonWebKey(TypedDict):
+    kty: str
+    alg: str
+    use: str
+    n: str
+    e: str
+
+
+class JwksOut(TypedDict):
+    keys: list[JsonWebKey]
+
+
+def user_out(user: User) -> UserOut:
     return {
         "id": str(user.id),
         "email": user.email,
         "name": user.name,
-        "role": user.role,
+        "role": cast(Role, user.role),
         "isActive": user.is_active,
         "hasPassword": user.password_hash is not None,
         "createdAt": user.created_at.isoformat(),
     }
 
 
-def project_out(project: Project) -> dict[str, Any]:
+def project_out(project: Project) -> ProjectOut:
     return {
         "id": str(project.id),
         "code": project.code,

@@ -12,6 +12,7 @@ from permitto_common.app_factory import create_base_app
 from permitto_common.health import add_readiness_check
 from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_FILES, register_job_commands
+from permitto_common.openapi import openapi_blueprint
 from permitto_common.settings import CommonSettings, Env
 
 from . import models  # noqa: F401  (registers the tables for migrations)
@@ -37,5 +38,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_permits_client(app, env.text("PERMITS_URL"))
     use_auth_for_session_checks(app, env.text("AUTH_URL"))
     register_views(app)
+    app.register_blueprint(openapi_blueprint("Permitto files", "Uploads through presigned URLs, signatures, links."))
     register_job_commands(app, queues=[QUEUE_FILES])
     return app

@@ -7,7 +7,8 @@ import binascii
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+
+from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.errors import ValidationFailed, field_error
 
@@ -20,7 +21,7 @@ MAX_SIGNATURE_BYTES = 512 * 1024
 
 
 def store_signature(permit_id: uuid.UUID, role: str, image_base64: str, *,
-                    user_id: uuid.UUID | None = None) -> dict[str, Any]:
+                    user_id: uuid.UUID | None = None) -> SignatureOut:
     raw_text = image_base64.split(",", 1)[1] if image_base64.startswith("data:") else image_base64
     try:
         data = base64.b64decode(raw_text, validate=True)
@@ -46,7 +47,18 @@ def store_signature(permit_id: uuid.UUID, role: str, image_base64: str, *,
     return signature_out(record)
 
 
-def signature_out(record: SignatureImage) -> dict[str, Any]:
+class SignatureOut(TypedDict):
+    id: str
+    permitId: str
+    userId: str | None
+    role: str
+    key: str
+    sha256: str
+    size: int
+    createdAt: str
+
+
+def signature_out(record: SignatureImage) -> SignatureOut:
     return {"id": str(record.id), "permitId": str(record.permit_id), "userId": str(record.user_id) if record.user_id
             else None, "role": record.role, "key": record.key, "sha256": record.sha256, "size": record.size,
             "createdAt": record.created_at.isoformat()}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, NotRequired
 
 from flask import current_app
 from sqlalchemy import func, select, text
+from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.database import utcnow
 from permitto_common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -40,7 +41,7 @@ def _audit(permit_id: uuid.UUID, action: str, identity: Identity, **details: Any
 
 
 def request_upload(identity: Identity, *, permit_id: uuid.UUID, name: str, content_type: str,
-                   size: int) -> dict[str, Any]:
+                   size: int) -> UploadTicket:
     if identity.role not in UPLOADER_ROLES:
         raise Forbidden("Your role does not upload files to permits.")
     permit = permit_for(permit_id, identity.user_id, identity.role)
@@ -147,8 +148,32 @@ def delete_file(identity: Identity, file_id: uuid.UUID) -> StoredFile:
     return stored
 
 
-def file_out(stored: StoredFile, *, with_urls: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
+class FileOut(TypedDict):
+    id: str
+    permitId: str
+    name: str
+    contentType: str
+    size: int
+    uploaderId: str
+    createdAt: str
+    thumbnailReady: bool
+    downloadUrl: NotRequired[str]
+    downloadUrlExpiresIn: NotRequired[int]
+    thumbnailUrl: NotRequired[str]
+
+
+class UploadTicket(TypedDict):
+    uploadId: str
+    key: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    expiresAt: str
+    maxBytes: int
+
+
+def file_out(stored: StoredFile, *, with_urls: bool) -> FileOut:
+    out: FileOut = {
         "id": str(stored.id), "permitId": str(stored.permit_id), "name": stored.name,
         "contentType": stored.content_type, "size": stored.size, "uploaderId": str(stored.uploader_id),
         "createdAt": stored.created_at.isoformat(), "thumbnailReady": stored.thumbnail_ready_at is not None,

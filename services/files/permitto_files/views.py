@@ -7,8 +7,10 @@ from typing import Literal
 
 from flask import Blueprint, Flask, Response, request
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.errors import NotFound, ValidationFailed, field_error, success
+from permitto_common.openapi import documented
 from permitto_common.security import current_identity, require_auth, require_internal
 from permitto_common.validation import parse_body, parse_query
 
@@ -16,10 +18,16 @@ from . import storage, uploads
 from .extensions import db
 from .models import SignatureImage, StoredFile
 from .permits_client import permit_for
-from .signatures import signature_out, store_signature
+from .signatures import SignatureOut, signature_out, store_signature
+from .uploads import FileOut, UploadTicket
 
 public = Blueprint("files", __name__, url_prefix="/api/v1")
 internal = Blueprint("internal", __name__, url_prefix="/internal")
+
+
+class FileDeleted(TypedDict):
+    id: str
+    deleted: bool
 
 
 class Body(BaseModel):
@@ -52,6 +60,7 @@ class SignatureBody(PublicSignatureBody):
 
 
 @public.post("/files/upload-url")
+@documented("A presigned URL to PUT one file to (10 minutes)", body=UploadUrlBody, response=UploadTicket, status=201)
 @require_auth()
 def upload_url() -> Response:
     body = parse_body(UploadUrlBody)
@@ -60,6 +69,8 @@ def upload_url() -> Response:
 
 
 @public.post("/files/confirm")
+@documented("Confirm an upload: size and content are checked, then the file is attached",
+            body=ConfirmBody, response=FileOut, status=201)
 @require_auth()
 def confirm() -> Response:
     stored = uploads.confirm(current_identity(), parse_body(ConfirmBody).uploadId)
@@ -67,6 +78,7 @@ def confirm() -> Response:
 
 
 @public.get("/files")
+@documented("The files of a permit", query=FilesQuery, response=list[FileOut])
 @require_auth()
 def list_files() -> Response:
     query = parse_query(FilesQuery)
@@ -75,25 +87,30 @@ def list_files() -> Response:
 
 
 @public.get("/permits/<uuid:permit_id>/files")
+@documented("The files of a permit", response=list[FileOut])
 @require_auth()
 def permit_files(permit_id: uuid.UUID) -> Response:
     return success([uploads.file_out(f, with_urls=False) for f in uploads.list_files(current_identity(), permit_id)])
 
 
 @public.get("/files/<uuid:file_id>")
+@documented("A file with a short-lived download link", response=FileOut)
 @require_auth()
 def get_file(file_id: uuid.UUID) -> Response:
     return success(uploads.file_out(uploads.visible_file(current_identity(), file_id), with_urls=True))
 
 
 @public.delete("/files/<uuid:file_id>")
+@documented("Delete a file (until the permit is approved)", response=FileDeleted)
 @require_auth()
 def delete_file(file_id: uuid.UUID) -> Response:
     stored = uploads.delete_file(current_identity(), file_id)
-    return success({"id": str(stored.id), "deleted": True})
+    answer: FileDeleted = {"id": str(stored.id), "deleted": True}
+    return success(answer)
 
 
 @public.post("/files/signatures")
+@documented("Store a drawn signature ahead of an approval", body=PublicSignatureBody, response=SignatureOut, status=201)
 @require_auth("RECEIVER", "ISSUER", "COORDINATOR")
 def create_signature() -> Response:
     """Store a drawn signature ahead of an approval; the approval then names it by id."""

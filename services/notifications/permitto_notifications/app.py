@@ -11,6 +11,7 @@ from flask import Flask
 from permitto_common.app_factory import create_base_app
 from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_NOTIFICATIONS, register_job_commands
+from permitto_common.openapi import openapi_blueprint
 from permitto_common.settings import CommonSettings, Env
 
 from . import models  # noqa: F401  (registers the tables for migrations)
@@ -35,5 +36,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     use_auth_for_session_checks(app, auth_url)
     init_push(app, vapid_from_env(env))
     register_views(app)
+    app.register_blueprint(openapi_blueprint("Permitto notifications", "In-app notifications, live stream, push."))
     register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])
     return app

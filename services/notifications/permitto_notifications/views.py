@@ -7,14 +7,15 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select, update
+from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.database import utcnow
 from permitto_common.errors import APIError, NotFound, success
+from permitto_common.openapi import documented
 from permitto_common.pagination import PageQuery, page_meta
 from permitto_common.redis_conn import get_redis
 from permitto_common.security import current_identity, require_auth, require_internal
@@ -46,25 +47,88 @@ class EventsBody(BaseModel):
     events: list[EventIn] = Field(min_length=1, max_length=500)
 
 
+class ChannelChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: bool | None = None
+    push: bool | None = None
+
+
 class PreferencesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     emailEnabled: bool | None = None
     pushEnabled: bool | None = None
     dailyDigest: bool | None = None
-    perEvent: dict[str, dict[str, bool]] | None = None
+    perEvent: dict[str, ChannelChoice] | None = Field(
+        None, description="per event type (" + ", ".join(inbox.WHAT) + "), email and/or push on or off; "
+                          "replaces the saved overrides")
+
+    @field_validator("perEvent")
+    @classmethod
+    def _known_events(cls, value: dict[str, ChannelChoice] | None) -> dict[str, ChannelChoice] | None:
+        unknown = sorted(set(value or {}) - set(inbox.WHAT))
+        if unknown:
+            raise ValueError(f"unknown event type(s): {', '.join(unknown)[:200]}")
+        return value
 
 
 def _me() -> uuid.UUID:
     return uuid.UUID(current_identity().user_id)
 
 
-def notification_out(n: Notification) -> dict[str, Any]:
+# Answers: typed dicts the views build, checked by mypy and published in the OpenAPI document.
+class NotificationOut(TypedDict):
+    id: str
+    type: str
+    title: str
+    body: str
+    link: str | None
+    permitId: str | None
+    createdAt: str
+    readAt: str | None
+
+
+class PreferencesOut(TypedDict):
+    emailEnabled: bool
+    pushEnabled: bool
+    dailyDigest: bool
+    perEvent: dict[str, dict[str, bool]]
+
+
+class FailedEmail(TypedDict):
+    id: str
+    to: str
+    subject: str
+    attempts: int
+    lastError: str | None
+    createdAt: str
+
+
+class Marked(TypedDict):
+    marked: int
+
+
+class RetryQueued(TypedDict):
+    id: str
+    status: str
+
+
+class PublicKey(TypedDict):
+    publicKey: str
+
+
+class Subscribed(TypedDict):
+    subscribed: bool
+
+
+def notification_out(n: Notification) -> NotificationOut:
     return {"id": str(n.id), "type": n.type, "title": n.title, "body": n.body, "link": n.link,
             "permitId": str(n.permit_id) if n.permit_id else None, "createdAt": n.created_at.isoformat(),
             "readAt": n.read_at.isoformat() if n.read_at else None}
 
 
 @public.get("")
+@documented("My notifications, newest first (meta.unread counts the unread)",
+            query=ListQuery, response=list[NotificationOut], paginated=True)
 @require_auth()
 def list_notifications() -> Response:
     query = parse_query(ListQuery)
@@ -80,6 +144,7 @@ def list_notifications() -> Response:
 
 
 @public.patch("/<uuid:notification_id>/read")
+@documented("Mark one of my notifications read", response=NotificationOut)
 @require_auth()
 def mark_read(notification_id: uuid.UUID) -> Response:
     notification = db.session.scalar(select(Notification).where(Notification.id == notification_id,
@@ -93,22 +158,25 @@ def mark_read(notification_id: uuid.UUID) -> Response:
 
 
 @public.post("/read-all")
+@documented("Mark all my notifications read", response=Marked)
 @require_auth()
 def read_all() -> Response:
     result = db.session.execute(update(Notification).where(Notification.user_id == _me(),
                                                            Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
-    return success({"marked": result.rowcount})  # type: ignore[attr-defined]
+    marked: Marked = {"marked": result.rowcount}  # type: ignore[attr-defined]
+    return success(marked)
 
 
 @public.get("/stream")
+@documented("Live notifications as server-sent events (send Last-Event-ID to resume)", media_type="text/event-stream")
 @require_auth()
 def stream() -> Response:
     """Server-sent events: each new notification within a second; Last-Event-ID replays what was missed.
     Runs on gevent workers, so thousands of idle streams cost no thread each."""
     user_id = current_identity().user_id
     last_id = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
-    missed: list[dict[str, Any]] = []
+    missed: list[NotificationOut] = []
     if last_id:
         try:
             anchor = db.session.get(Notification, uuid.UUID(last_id))
@@ -148,27 +216,31 @@ def stream() -> Response:
 
 
 @public.get("/preferences")
+@documented("My notification preferences", response=PreferencesOut)
 @require_auth()
 def get_preferences() -> Response:
     return success(_preferences_out(db.session.get(Preference, _me())))
 
 
 @public.patch("/preferences")
+@documented("Change my notification preferences", body=PreferencesBody, response=PreferencesOut)
 @require_auth()
 def set_preferences() -> Response:
     body = parse_body(PreferencesBody)
     preference = db.session.get(Preference, _me()) or Preference(user_id=_me(), per_event={})
     for field, column in (("emailEnabled", "email_enabled"), ("pushEnabled", "push_enabled"),
-                          ("dailyDigest", "daily_digest"), ("perEvent", "per_event")):
+                          ("dailyDigest", "daily_digest")):
         value = getattr(body, field)
         if value is not None:
             setattr(preference, column, value)
+    if body.perEvent is not None:
+        preference.per_event = {event: choice.model_dump(exclude_none=True) for event, choice in body.perEvent.items()}
     db.session.add(preference)
     db.session.commit()
     return success(_preferences_out(preference))
 
 
-def _preferences_out(preference: Preference | None) -> dict[str, Any]:
+def _preferences_out(preference: Preference | None) -> PreferencesOut:
     if preference is None:
         return {"emailEnabled": True, "pushEnabled": False, "dailyDigest": False, "perEvent": {}}
     return {"emailEnabled": preference.email_enabled, "pushEnabled": preference.push_enabled,
@@ -176,15 +248,18 @@ def _preferences_out(preference: Preference | None) -> dict[str, Any]:
 
 
 @public.get("/admin/failed-emails")
+@documented("Emails that failed after every retry", response=list[FailedEmail])
 @require_auth("SUPER_ADMIN")
 def failed_emails() -> Response:
     rows = db.session.scalars(select(EmailDelivery).where(EmailDelivery.status == "FAILED")
                               .order_by(EmailDelivery.created_at.desc()).limit(200)).all()
-    return success([{"id": str(d.id), "to": d.to, "subject": d.subject, "attempts": d.attempts,
-                     "lastError": d.last_error, "createdAt": d.created_at.isoformat()} for d in rows])
+    failed: list[FailedEmail] = [{"id": str(d.id), "to": d.to, "subject": d.subject, "attempts": d.attempts,
+                                  "lastError": d.last_error, "createdAt": d.created_at.isoformat()} for d in rows]
+    return success(failed)
 
 
 @public.post("/admin/failed-emails/<uuid:delivery_id>/retry")
+@documented("Send a failed email again", response=RetryQueued, status=202)
 @require_auth("SUPER_ADMIN")
 def retry_email(delivery_id: uuid.UUID) -> Response:
     delivery = db.session.get(EmailDelivery, delivery_id)
@@ -193,12 +268,14 @@ def retry_email(delivery_id: uuid.UUID) -> Response:
     delivery.status = "PENDING"
     db.session.commit()
     inbox.send_after_commit([str(delivery.id)])
-    return success({"id": str(delivery.id), "status": "PENDING"}, status=202)
+    queued: RetryQueued = {"id": str(delivery.id), "status": "PENDING"}
+    return success(queued, status=202)
 
 
 class PushKeys(BaseModel):
-    p256dh: str = Field(min_length=20, max_length=200)
-    auth: str = Field(min_length=8, max_length=100)
+    # base64url, as browsers give them (PushSubscription.toJSON)
+    p256dh: str = Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_\-]+=*$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-]+=*$")
 
 
 class PushSubscriptionBody(BaseModel):
@@ -208,15 +285,18 @@ class PushSubscriptionBody(BaseModel):
 
 
 @public.get("/push/public-key")
+@documented("The VAPID public key for Web Push subscriptions", response=PublicKey)
 @require_auth()
 def push_public_key() -> Response:
     settings = push_settings()
     if settings is None:
         raise APIError("Push notifications are not configured on this server.", status=503)
-    return success({"publicKey": settings.public_key})
+    key: PublicKey = {"publicKey": settings.public_key}
+    return success(key)
 
 
 @public.post("/push-subscriptions")
+@documented("Register this browser for Web Push", body=PushSubscriptionBody, response=Subscribed, status=201)
 @require_auth()
 def subscribe_push() -> Response:
     """Register this browser; turning push on in the preferences follows from subscribing."""
@@ -235,7 +315,8 @@ def subscribe_push() -> Response:
     preference.push_enabled = True
     db.session.add(preference)
     db.session.commit()
-    return success({"subscribed": True}, status=201)
+    subscribed: Subscribed = {"subscribed": True}
+    return success(subscribed, status=201)
 
 
 @internal.post("/events")

@@ -95,3 +95,19 @@ def test_push_needs_vapid_configured(client, mint, app):
         assert client.get("/api/v1/notifications/push/public-key", headers=token).status_code == 503
     finally:
         push.init_push(app, previous)
+
+
+def test_preferences_accept_only_known_events_and_channels_and_change_nothing_otherwise(client, mint):
+    token = {"Authorization": f"Bearer {mint(sub=str(uuid.uuid4()), role='ISSUER')}"}
+    url = "/api/v1/notifications/preferences"
+    saved = client.patch(url, json={"perEvent": {"PERMIT_REJECTED": {"push": True}}}, headers=token)
+    assert saved.status_code == 200
+    assert saved.json["data"]["perEvent"] == {"PERMIT_REJECTED": {"push": True}}
+    for bad, field in (({"perEvent": {"NO_SUCH_EVENT": {"email": False}}}, "perEvent"),
+                       ({"perEvent": {"PERMIT_REJECTED\udaed": {"email": False}}}, "perEvent"),
+                       ({"perEvent": {"PERMIT_REJECTED": {"email": False}}, "x": "a\x00b"}, "x"),
+                       ({"perEvent": {"PERMIT_REJECTED": {"sms": True}}}, "perEvent.PERMIT_REJECTED.sms")):
+        response = client.patch(url, json=bad, headers=token)
+        assert response.status_code == 422
+        assert response.json["error"]["details"][0]["field"] == field
+    assert client.get(url, headers=token).json["data"]["perEvent"] == {"PERMIT_REJECTED": {"push": True}}

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from .extensions import db
-from .schemas import AnalyticsQuery
+from .schemas import AnalyticsOut, AnalyticsQuery, ProjectFigures
 
 
-def summary(query: AnalyticsQuery) -> dict[str, Any]:
+def summary(query: AnalyticsQuery) -> AnalyticsOut:
     params: dict[str, Any] = {
         "project": query.project_id,
         "from": datetime.combine(query.from_, time.min, tzinfo=ZoneInfo("UTC")) if query.from_ else None,
@@ -38,7 +38,7 @@ def summary(query: AnalyticsQuery) -> dict[str, Any]:
         "SELECT date_trunc('week', a.created_at)::date AS week, count(*) FROM audit_entries a "
         "JOIN permits p ON p.id = a.permit_id "
         f"WHERE a.action IN ('deadline_suspend', 'suspend') AND {scope} GROUP BY 1 ORDER BY 1"), params).all()
-    projects: dict[str, dict[str, Any]] = {}
+    projects: dict[str, ProjectFigures] = {}
     for project_id, code, permit_type, status, count in by_status:
         entry = projects.setdefault(str(project_id), {"projectId": str(project_id), "projectCode": code,
                                                       "total": 0, "byStatus": {}, "byType": {}})

@@ -11,6 +11,7 @@ from flask import Flask
 from permitto_common.app_factory import create_base_app
 from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_PERMITS, register_job_commands
+from permitto_common.openapi import openapi_blueprint
 from permitto_common.settings import CommonSettings, Env
 
 from . import models  # noqa: F401  (registers the tables for migrations)
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_files_client(app, env.text("FILES_URL"))
     init_relay(app, env.text("NOTIFICATIONS_URL"))
     register_views(app)
+    app.register_blueprint(openapi_blueprint("Permitto permits", "Templates, permits, the daily cycle, PDFs."))
     register_commands(app)
     register_job_commands(app, queues=[QUEUE_PERMITS],
                           periodic=periodic_jobs(env.integer("SWEEP_INTERVAL_SECONDS", 60)))

@@ -15,6 +15,7 @@ from permitto_common.observability import current_request_id
 
 from .extensions import db
 from .models import AuditEntry, OutboxEvent, Permit
+from .schemas import ChainCheck
 
 GENESIS = "0" * 64
 
@@ -86,7 +87,7 @@ def emit(permit: Permit, event_type: str, *, actor_id: uuid.UUID | None, **paylo
     return event
 
 
-def verify_chain(permit_id: uuid.UUID) -> dict[str, Any]:
+def verify_chain(permit_id: uuid.UUID) -> ChainCheck:
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.permit_id == permit_id).order_by(AuditEntry.seq)
     ).all()

@@ -21,6 +21,7 @@ from permitto_common.errors import Conflict, Forbidden, field_error
 from . import audit, state_machine
 from .extensions import db
 from .models import DailyApproval, Permit
+from .schemas import Confirmation, DayOut
 from .state_machine import (
     ACTIVE,
     APPROVED,
@@ -219,12 +220,13 @@ def pending_for(permit: Permit, role: str) -> str | None:
     return next((r for r in ORDER if _slot(record, r)[0] is None), None) if role else None
 
 
-def day_out(record: DailyApproval, names: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"workDate": record.work_date.isoformat(), "deadlineAt": record.deadline_at.isoformat(),
-                           "complete": record.complete}
-    for role in ORDER:
+def day_out(record: DailyApproval, names: dict[str, dict[str, Any]]) -> DayOut:
+    def confirmation(role: str) -> Confirmation:
         at, by = _slot(record, role)
-        out[role.lower()] = {"at": at.isoformat() if at else None, "userId": str(by) if by else None,
-                             "name": names.get(str(by), {}).get("name") if by else None}
-    return out
+        return {"at": at.isoformat() if at else None, "userId": str(by) if by else None,
+                "name": names.get(str(by), {}).get("name") if by else None}
+
+    return {"workDate": record.work_date.isoformat(), "deadlineAt": record.deadline_at.isoformat(),
+            "complete": record.complete, "receiver": confirmation(RECEIVER), "issuer": confirmation(ISSUER),
+            "coordinator": confirmation(COORDINATOR)}
 

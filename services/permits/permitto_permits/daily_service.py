@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from .directory import directory
 from .extensions import db
 from .lifecycle import Actor, visibility_filter, visible_permit
 from .models import DailyApproval, Permit
+from .schemas import DailyResult, DayOut
 from .state_machine import ISSUER, PENDING_DAILY, SUSPENDED
 
 
@@ -29,9 +29,9 @@ def confirm_one(actor: Actor, permit_id: uuid.UUID) -> tuple[Permit, DailyApprov
     return visible_permit(actor, permit_id), record
 
 
-def confirm_many(actor: Actor, permit_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+def confirm_many(actor: Actor, permit_ids: list[uuid.UUID]) -> list[DailyResult]:
     """Each permit in its own transaction: one refusal never undoes the others."""
-    results = []
+    results: list[DailyResult] = []
     for permit_id in dict.fromkeys(permit_ids):
         try:
             permit, record = confirm_one(actor, permit_id)
@@ -44,7 +44,7 @@ def confirm_many(actor: Actor, permit_ids: list[uuid.UUID]) -> list[dict[str, An
     return results
 
 
-def days(actor: Actor, permit_id: uuid.UUID) -> list[dict[str, Any]]:
+def days(actor: Actor, permit_id: uuid.UUID) -> list[DayOut]:
     permit = visible_permit(actor, permit_id)
     records = db.session.scalars(select(DailyApproval).where(DailyApproval.permit_id == permit.id)
                                  .order_by(DailyApproval.work_date)).all()

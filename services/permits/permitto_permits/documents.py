@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from .extensions import db
 from .lifecycle import Actor, visible_permit
 from .models import DailyApproval, Permit
 from .pdf.render import PermitDocument, SignatureBlock, render
+from .schemas import PdfLink
 from .signatures import files_client
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def generate(permit: Permit) -> str:
     return str(permit.pdf_key)
 
 
-def pdf_link(actor: Actor, permit_id: uuid.UUID) -> dict[str, Any]:
+def pdf_link(actor: Actor, permit_id: uuid.UUID) -> PdfLink:
     permit = visible_permit(actor, permit_id, lock=True)
     if permit.number is None:
         raise Conflict("A permit has a PDF once it is submitted.")

@@ -26,7 +26,7 @@ from .directory import directory
 from .extensions import db
 from .models import AuditEntry, Permit, Signature, Template, TemplateVersion
 from .numbers import next_number
-from .schemas import CreatePermitBody, PermitQuery, UpdatePermitBody
+from .schemas import CreatePermitBody, PermitQuery, SectionCheck, TimelineEntry, UpdatePermitBody
 from .signatures import signature_by_id, store_signature
 from .state_machine import ADMIN, COORDINATOR, DRAFT, ISSUER, RECEIVER
 from .template_schema import section_keys, validate_form
@@ -169,7 +169,7 @@ def _version_from_etag(value: str | None) -> int | None:
         raise ValidationFailed([field_error("If-Match", 'must be the ETag you read, e.g. "3"')]) from None
 
 
-def check_sections(actor: Actor, permit_id: uuid.UUID, sections: list[str] | None) -> dict[str, Any]:
+def check_sections(actor: Actor, permit_id: uuid.UUID, sections: list[str] | None) -> SectionCheck:
     permit = visible_permit(actor, permit_id)
     schema = permit.template_version.schema
     known = section_keys(schema)
@@ -352,7 +352,7 @@ def pending_actions(actor: Actor) -> dict[str, Any]:
     return {"count": len(rows), "permits": rows}
 
 
-def timeline(actor: Actor, permit_id: uuid.UUID) -> list[dict[str, Any]]:
+def timeline(actor: Actor, permit_id: uuid.UUID) -> list[TimelineEntry]:
     permit = visible_permit(actor, permit_id)
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.permit_id == permit.id).order_by(AuditEntry.seq)).all()

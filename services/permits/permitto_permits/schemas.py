@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from .models import Permit, Template, TemplateVersion
 from .state_machine import STATES
@@ -121,10 +122,179 @@ class PermitQuery(Body):
     cursor: str | None = Field(None, max_length=500)
 
 
-def template_out(template: Template, version: TemplateVersion | None, *, with_schema: bool = True) -> dict[str, Any]:
+# Answers: typed dicts the views build, checked by mypy and published in the OpenAPI document.
+class TemplateVersionOut(TypedDict):
+    id: str
+    version: int
+    status: str
+    publishedAt: str | None
+    schema: NotRequired[dict[str, Any]]
+
+
+class TemplateOut(TypedDict):
+    id: str
+    type: str
+    name: str
+    description: str
+    isActive: bool
+    publishedVersion: int | None
+    draftVersion: int | None
+    createdAt: str
+    version: NotRequired[TemplateVersionOut]
+
+
+class PermitSummary(TypedDict):
+    id: str
+    number: str | None
+    title: str
+    type: str
+    status: str
+    projectId: str
+    projectCode: str
+    requesterId: str
+    validFrom: str
+    validTo: str
+    workStart: str
+    workEnd: str
+    extendedHours: bool
+    version: int
+    createdAt: str
+    submittedAt: str | None
+    approvedAt: str | None
+
+
+class SignatureOut(TypedDict):
+    action: str
+    userId: str
+    role: str
+    signedAt: str
+    sha256: str
+
+
+class PermitOut(PermitSummary):
+    templateVersionId: str
+    templateId: str
+    templateVersion: int
+    formData: dict[str, Any]
+    timezone: str
+    rejectionReason: str | None
+    cancelReason: str | None
+    issuerApprovedAt: str | None
+    issuerApprovedBy: str | None
+    approvedBy: str | None
+    suspensionKind: str | None
+    suspensionReason: str | None
+    expiryWarnedAt: str | None
+    closedAt: str | None
+    closedBy: str | None
+    closeoutNotes: str | None
+    signatures: list[SignatureOut]
+    allowedActions: list[str]
+
+
+class PendingActionsOut(TypedDict):
+    count: int
+    permits: list[PermitSummary]
+    dailyConfirmations: list[PermitSummary]
+
+
+class DailyResult(TypedDict):
+    permitId: str
+    ok: bool
+    status: NotRequired[str]
+    workDate: NotRequired[str]
+    error: NotRequired[dict[str, Any]]
+
+
+class Confirmation(TypedDict):
+    at: str | None
+    userId: str | None
+    name: str | None
+
+
+class DayOut(TypedDict):
+    workDate: str
+    deadlineAt: str
+    complete: bool
+    receiver: Confirmation
+    issuer: Confirmation
+    coordinator: Confirmation
+
+
+class ActorOut(TypedDict):
+    id: str
+    name: str | None
+    role: str | None
+
+
+class TimelineEntry(TypedDict):
+    seq: int
+    action: str
+    at: str
+    actor: ActorOut | None
+    fromStatus: str | None
+    toStatus: str | None
+    comment: str | None
+    details: dict[str, Any] | None
+    hash: str
+
+
+class ChainCheck(TypedDict):
+    valid: bool
+    entries: int
+    brokenAt: int | None
+    head: NotRequired[str | None]
+
+
+class PdfLink(TypedDict):
+    url: str
+    expiresIn: int
+    fileName: str
+    size: int
+    permitVersion: int | None
+
+
+class ProjectFigures(TypedDict):
+    projectId: str
+    projectCode: str
+    total: int
+    byStatus: dict[str, int]
+    byType: dict[str, dict[str, int]]
+
+
+class ApprovalTime(TypedDict):
+    approved: int
+    medianHours: float | None
+    p90Hours: float | None
+
+
+class DailyCompliance(TypedDict):
+    daysDue: int
+    confirmedBeforeDeadline: int
+    rate: float | None
+
+
+class WeekCount(TypedDict):
+    week: str
+    count: int
+
+
+class AnalyticsOut(TypedDict):
+    projects: list[ProjectFigures]
+    approvalTime: ApprovalTime
+    dailyCompliance: DailyCompliance
+    suspensionsPerWeek: list[WeekCount]
+
+
+class SectionCheck(TypedDict):
+    valid: bool
+    problems: list[dict[str, str]]
+
+
+def template_out(template: Template, version: TemplateVersion | None, *, with_schema: bool = True) -> TemplateOut:
     published = [v.version for v in template.versions if v.status == "PUBLISHED"]
     draft = next((v.version for v in template.versions if v.status == "DRAFT"), None)
-    out: dict[str, Any] = {
+    out: TemplateOut = {
         "id": str(template.id),
         "type": template.type,
         "name": template.name,
@@ -144,8 +314,8 @@ def template_out(template: Template, version: TemplateVersion | None, *, with_sc
     return out
 
 
-def permit_out(permit: Permit, *, full: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def permit_summary(permit: Permit) -> PermitSummary:
+    return {
         "id": str(permit.id),
         "number": permit.number,
         "title": permit.title,
@@ -164,25 +334,28 @@ def permit_out(permit: Permit, *, full: bool = True) -> dict[str, Any]:
         "submittedAt": permit.submitted_at.isoformat() if permit.submitted_at else None,
         "approvedAt": permit.approved_at.isoformat() if permit.approved_at else None,
     }
-    if full:
-        out.update(
-            templateVersionId=str(permit.template_version_id),
-            templateId=str(permit.template_version.template_id),
-            templateVersion=permit.template_version.version,
-            formData=permit.form_data,
-            timezone=permit.timezone,
-            rejectionReason=permit.rejection_reason,
-            cancelReason=permit.cancel_reason,
-            issuerApprovedAt=permit.issuer_approved_at.isoformat() if permit.issuer_approved_at else None,
-            issuerApprovedBy=str(permit.issuer_approved_by) if permit.issuer_approved_by else None,
-            approvedBy=str(permit.approved_by) if permit.approved_by else None,
-            suspensionKind=permit.suspension_kind,
-            suspensionReason=permit.suspension_reason,
-            expiryWarnedAt=permit.expiry_warned_at.isoformat() if permit.expiry_warned_at else None,
-            closedAt=permit.closed_at.isoformat() if permit.closed_at else None,
-            closedBy=str(permit.closed_by) if permit.closed_by else None,
-            closeoutNotes=permit.closeout_notes,
-            signatures=[{"action": s.action, "userId": str(s.user_id), "role": s.role,
-                         "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
-        )
-    return out
+
+
+def permit_out(permit: Permit, allowed_actions: list[str]) -> PermitOut:
+    return {
+        **permit_summary(permit),
+        "templateVersionId": str(permit.template_version_id),
+        "templateId": str(permit.template_version.template_id),
+        "templateVersion": permit.template_version.version,
+        "formData": permit.form_data,
+        "timezone": permit.timezone,
+        "rejectionReason": permit.rejection_reason,
+        "cancelReason": permit.cancel_reason,
+        "issuerApprovedAt": permit.issuer_approved_at.isoformat() if permit.issuer_approved_at else None,
+        "issuerApprovedBy": str(permit.issuer_approved_by) if permit.issuer_approved_by else None,
+        "approvedBy": str(permit.approved_by) if permit.approved_by else None,
+        "suspensionKind": permit.suspension_kind,
+        "suspensionReason": permit.suspension_reason,
+        "expiryWarnedAt": permit.expiry_warned_at.isoformat() if permit.expiry_warned_at else None,
+        "closedAt": permit.closed_at.isoformat() if permit.closed_at else None,
+        "closedBy": str(permit.closed_by) if permit.closed_by else None,
+        "closeoutNotes": permit.closeout_notes,
+        "signatures": [{"action": s.action, "userId": str(s.user_id), "role": s.role,
+                        "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
+        "allowedActions": allowed_actions,
+    }

@@ -20,6 +20,7 @@ __all__ = [
     "test_oversized_body_is_a_413_envelope",
     "test_migrations_match_models",
     "test_metrics_are_for_the_monitoring_system_only",
+    "test_openapi_document_is_valid_and_covers_every_public_route",
 ]
 
 
@@ -83,3 +84,21 @@ def test_metrics_are_for_the_monitoring_system_only(client: Any, app: Any) -> No
     assert "permitto_http_requests_total" in text
     assert f'service="{app.name}"' in text
     assert "permitto_http_request_duration_seconds_bucket" in text
+
+
+def test_openapi_document_is_valid_and_covers_every_public_route(client: Any, app: Any) -> None:
+    from openapi_spec_validator import validate
+
+    from permitto_common.openapi import operation_of
+
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+    undocumented = [rule.rule for rule in app.url_map.iter_rules()
+                    if rule.rule.startswith("/api/v1") and operation_of(app.view_functions[rule.endpoint]) is None]
+    assert undocumented == [], "every public route states its schemas with @documented"
+    operations = sum(len(methods) for methods in document["paths"].values())
+    public_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")]
+    assert operations == sum(len((r.methods or set()) - {"HEAD", "OPTIONS"}) for r in public_rules)

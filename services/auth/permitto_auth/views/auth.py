@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -13,12 +12,26 @@ from flask import Blueprint, Response, current_app, request
 from flask_jwt_extended import set_access_cookies, unset_jwt_cookies
 
 from permitto_common.errors import APIError, Forbidden, Unauthorized, success
+from permitto_common.openapi import documented
 from permitto_common.security import current_identity, require_auth
 from permitto_common.validation import parse_body
 
 from .. import accounts, sessions
 from ..extensions import db
-from ..schemas import ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, ResetPasswordBody, user_out
+from ..schemas import (
+    ChangePasswordBody,
+    ForgotPasswordBody,
+    JwksOut,
+    LoggedOut,
+    LoginBody,
+    MeOut,
+    MessageOut,
+    RefreshBody,
+    ResetPasswordBody,
+    TokensOut,
+    UserOut,
+    user_out,
+)
 from . import actor
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
@@ -32,12 +45,14 @@ def _cookie_mode() -> bool:
     return request.headers.get("X-Auth-Mode", "").lower() == "cookie"
 
 
-def _token_response(user_data: dict[str, Any], pair: sessions.TokenPair, status: int = 200) -> Response:
+def _token_response(user_data: UserOut, pair: sessions.TokenPair, status: int = 200) -> Response:
     if not _cookie_mode():
-        return success({"accessToken": pair.access_token, "refreshToken": pair.refresh_token,
-                        "tokenType": "Bearer", "expiresIn": pair.expires_in, "user": user_data}, status=status)
+        tokens: TokensOut = {"accessToken": pair.access_token, "refreshToken": pair.refresh_token,
+                             "tokenType": "Bearer", "expiresIn": pair.expires_in, "user": user_data}
+        return success(tokens, status=status)
     # Browser mode: tokens never reach JavaScript; unsafe requests must echo the CSRF cookies as headers.
-    response = success({"expiresIn": pair.expires_in, "user": user_data}, status=status)
+    browser: TokensOut = {"expiresIn": pair.expires_in, "user": user_data}
+    response = success(browser, status=status)
     set_access_cookies(response, pair.access_token)
     secure = current_app.config["JWT_COOKIE_SECURE"]
     response.set_cookie(REFRESH_COOKIE, pair.refresh_token, expires=pair.refresh_expires_at, httponly=True,
@@ -61,6 +76,7 @@ def _refresh_token_from_request(body: RefreshBody) -> str:
 
 
 @bp.post("/login")
+@documented("Log in with email and password", body=LoginBody, response=TokensOut)
 def login() -> Response:
     body = parse_body(LoginBody)
     user, pair = accounts.login(body.email, body.password, ip=request.remote_addr,
@@ -69,6 +85,7 @@ def login() -> Response:
 
 
 @bp.post("/refresh")
+@documented("Exchange a refresh token for a new pair (rotation)", body=RefreshBody, response=TokensOut)
 def refresh() -> Response:
     body = parse_body(RefreshBody)
     user, pair = sessions.rotate(_refresh_token_from_request(body))
@@ -77,6 +94,7 @@ def refresh() -> Response:
 
 
 @bp.post("/logout")
+@documented("End this session", response=LoggedOut)
 @require_auth()
 def logout() -> Response:
     identity = current_identity()
@@ -85,7 +103,8 @@ def logout() -> Response:
 
         sessions.end_session_by_id(uuid.UUID(identity.session_id), reason="logout")
         db.session.commit()
-    response = success({"loggedOut": True})
+    answer: LoggedOut = {"loggedOut": True}
+    response = success(answer)
     unset_jwt_cookies(response)
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
     response.delete_cookie(REFRESH_CSRF_COOKIE, path="/")
@@ -93,6 +112,7 @@ def logout() -> Response:
 
 
 @bp.post("/forgot-password")
+@documented("Send a password reset link", body=ForgotPasswordBody, response=MessageOut, status=202)
 def forgot_password() -> Response:
     body = parse_body(ForgotPasswordBody)
     accounts.forgot_password(body.email, ip=request.remote_addr)
@@ -100,6 +120,7 @@ def forgot_password() -> Response:
 
 
 @bp.post("/reset-password")
+@documented("Set a new password with a reset or invitation token", body=ResetPasswordBody, response=MessageOut)
 def reset_password() -> Response:
     body = parse_body(ResetPasswordBody)
     accounts.reset_password(body.token, body.password)
@@ -107,6 +128,7 @@ def reset_password() -> Response:
 
 
 @bp.post("/change-password")
+@documented("Change my password (ends every session)", body=ChangePasswordBody, response=MessageOut)
 @require_auth()
 def change_password() -> Response:
     body = parse_body(ChangePasswordBody)
@@ -115,16 +137,19 @@ def change_password() -> Response:
 
 
 @bp.get("/me")
+@documented("Who I am, with my projects", response=MeOut)
 @require_auth()
 def me() -> Response:
     from ..directory import projects_of
     from ..schemas import project_out
 
     user = actor()
-    return success({**user_out(user), "projects": [project_out(p) for p in projects_of(user)]})
+    answer: MeOut = {**user_out(user), "projects": [project_out(p) for p in projects_of(user)]}
+    return success(answer)
 
 
 @bp.get("/jwks.json")
+@documented("The public key of access tokens, as a JSON Web Key Set", response=JwksOut)
 def jwks() -> Response:
     """The public key as a JSON Web Key Set, for verifiers that fetch it once instead of configuring it."""
     key = load_pem_public_key(current_app.config["JWT_PUBLIC_KEY"].encode())
@@ -136,4 +161,5 @@ def jwks() -> Response:
         raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-    return success({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "n": b64(numbers.n), "e": b64(numbers.e)}]})
+    answer: JwksOut = {"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "n": b64(numbers.n), "e": b64(numbers.e)}]}
+    return success(answer)

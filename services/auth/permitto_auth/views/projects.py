@@ -7,18 +7,30 @@ import uuid
 from flask import Blueprint, Response
 
 from permitto_common.errors import success
+from permitto_common.openapi import documented
 from permitto_common.pagination import page_meta
 from permitto_common.security import require_auth
 from permitto_common.validation import parse_body, parse_query
 
 from .. import access, directory
-from ..schemas import AssignBody, CreateProjectBody, ProjectQuery, UpdateProjectBody, project_out, user_out
+from ..schemas import (
+    AssignBody,
+    AssignmentOut,
+    CreateProjectBody,
+    MemberOut,
+    ProjectOut,
+    ProjectQuery,
+    UpdateProjectBody,
+    project_out,
+    user_out,
+)
 from . import actor
 
 bp = Blueprint("projects", __name__, url_prefix="/api/v1/projects")
 
 
 @bp.get("")
+@documented("List projects I may see", query=ProjectQuery, response=list[ProjectOut], paginated=True)
 @require_auth()
 def list_projects() -> Response:
     query = parse_query(ProjectQuery)
@@ -27,18 +39,21 @@ def list_projects() -> Response:
 
 
 @bp.post("")
+@documented("Create a project", body=CreateProjectBody, response=ProjectOut, status=201)
 @require_auth(access.ADMIN)
 def create_project() -> Response:
     return success(project_out(directory.create_project(actor(), parse_body(CreateProjectBody))), status=201)
 
 
 @bp.get("/<uuid:project_id>")
+@documented("A project", response=ProjectOut)
 @require_auth()
 def get_project(project_id: uuid.UUID) -> Response:
     return success(project_out(access.visible_project(actor(), project_id)))
 
 
 @bp.patch("/<uuid:project_id>")
+@documented("Change a project", body=UpdateProjectBody, response=ProjectOut)
 @require_auth(access.ADMIN)
 def update_project(project_id: uuid.UUID) -> Response:
     me = actor()
@@ -47,31 +62,36 @@ def update_project(project_id: uuid.UUID) -> Response:
 
 
 @bp.get("/<uuid:project_id>/users")
+@documented("The members of a project", response=list[MemberOut])
 @require_auth()
 def project_users(project_id: uuid.UUID) -> Response:
     project = access.visible_project(actor(), project_id)
-    members = directory.project_members(project)
-    return success([
+    members: list[MemberOut] = [
         {**user_out(user), "assignedAt": a.assigned_at.isoformat(),
          "assignedBy": str(a.assigned_by) if a.assigned_by else None}
-        for user, a in members
-    ])
+        for user, a in directory.project_members(project)
+    ]
+    return success(members)
 
 
 @bp.post("/<uuid:project_id>/users")
+@documented("Assign a user to a project", body=AssignBody, response=AssignmentOut, status=201)
 @require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
 def assign_user(project_id: uuid.UUID) -> Response:
     me = actor()
     body = parse_body(AssignBody)
     assignment = directory.assign(me, access.visible_project(me, project_id), body.user_id)
-    return success({"projectId": str(assignment.project_id), "userId": str(assignment.user_id),
-                    "assignedBy": str(assignment.assigned_by) if assignment.assigned_by else None,
-                    "assignedAt": assignment.assigned_at.isoformat()}, status=201)
+    answer: AssignmentOut = {"projectId": str(assignment.project_id), "userId": str(assignment.user_id),
+                             "assignedBy": str(assignment.assigned_by) if assignment.assigned_by else None,
+                             "assignedAt": assignment.assigned_at.isoformat()}
+    return success(answer, status=201)
 
 
 @bp.delete("/<uuid:project_id>/users/<uuid:user_id>")
+@documented("Remove a user from a project", response=AssignmentOut)
 @require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
 def unassign_user(project_id: uuid.UUID, user_id: uuid.UUID) -> Response:
     me = actor()
     directory.unassign(me, access.visible_project(me, project_id), user_id)
-    return success({"projectId": str(project_id), "userId": str(user_id), "assigned": False})
+    answer: AssignmentOut = {"projectId": str(project_id), "userId": str(user_id), "assigned": False}
+    return success(answer)

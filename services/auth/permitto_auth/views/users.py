@@ -7,18 +7,20 @@ import uuid
 from flask import Blueprint, Response
 
 from permitto_common.errors import Forbidden, success
+from permitto_common.openapi import documented
 from permitto_common.pagination import page_meta
 from permitto_common.security import require_auth
 from permitto_common.validation import parse_body, parse_query
 
 from .. import access, directory
-from ..schemas import CreateUserBody, UpdateUserBody, UserQuery, project_out, user_out
+from ..schemas import CreateUserBody, ProjectOut, UpdateUserBody, UserOut, UserQuery, project_out, user_out
 from . import actor
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 
 
 @bp.get("")
+@documented("List users I may see", query=UserQuery, response=list[UserOut], paginated=True)
 @require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
 def list_users() -> Response:
     query = parse_query(UserQuery)
@@ -27,6 +29,7 @@ def list_users() -> Response:
 
 
 @bp.post("")
+@documented("Invite a user (an email with a link to set a password)", body=CreateUserBody, response=UserOut, status=201)
 @require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
 def create_user() -> Response:
     user = directory.create_user(actor(), parse_body(CreateUserBody))
@@ -34,12 +37,14 @@ def create_user() -> Response:
 
 
 @bp.get("/<uuid:user_id>")
+@documented("A user", response=UserOut)
 @require_auth()
 def get_user(user_id: uuid.UUID) -> Response:
     return success(user_out(access.visible_user(actor(), user_id)))
 
 
 @bp.patch("/<uuid:user_id>")
+@documented("Change a user (name, email, role, active)", body=UpdateUserBody, response=UserOut)
 @require_auth()
 def update_user(user_id: uuid.UUID) -> Response:
     me = actor()
@@ -49,6 +54,7 @@ def update_user(user_id: uuid.UUID) -> Response:
 
 
 @bp.delete("/<uuid:user_id>")
+@documented("Deactivate a user: every session ends at once", response=UserOut)
 @require_auth(access.ADMIN, access.COORDINATOR)
 def deactivate_user(user_id: uuid.UUID) -> Response:
     me = actor()
@@ -56,6 +62,7 @@ def deactivate_user(user_id: uuid.UUID) -> Response:
 
 
 @bp.get("/<uuid:user_id>/projects")
+@documented("The projects of a user", response=list[ProjectOut])
 @require_auth()
 def user_projects(user_id: uuid.UUID) -> Response:
     me = actor()

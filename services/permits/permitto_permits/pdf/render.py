@@ -5,6 +5,7 @@ table, attached files, close-out notes, and a QR code linking to the digital per
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ class PermitDocument:
     form_data: dict[str, Any]
     url: str
     signatures: list[SignatureBlock] = field(default_factory=list)
-    days: list[dict[str, Any]] = field(default_factory=list)
+    days: Sequence[Mapping[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     closeout_notes: str | None = None
     generated_at: datetime | None = None

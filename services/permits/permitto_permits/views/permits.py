@@ -9,6 +9,7 @@ from flask import Blueprint, Response, request
 
 from permitto_common.errors import success
 from permitto_common.idempotency import idempotent
+from permitto_common.openapi import documented
 from permitto_common.security import require_auth
 from permitto_common.validation import parse_body, parse_query
 
@@ -16,17 +17,28 @@ from .. import analytics, audit, daily_service, documents, lifecycle
 from ..lifecycle import Actor
 from ..models import Permit
 from ..schemas import (
+    AnalyticsOut,
     AnalyticsQuery,
     ApproveBody,
     BulkDailyBody,
     CancelBody,
+    ChainCheck,
     CloseBody,
     CreatePermitBody,
+    DailyResult,
+    DayOut,
+    PdfLink,
+    PendingActionsOut,
+    PermitOut,
     PermitQuery,
+    PermitSummary,
     ReasonBody,
+    SectionCheck,
+    TimelineEntry,
     UpdatePermitBody,
     ValidateBody,
     permit_out,
+    permit_summary,
 )
 from ..state_machine import verbs_from
 
@@ -34,9 +46,7 @@ bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
 def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    data = permit_out(permit)
-    data["allowedActions"] = verbs_from(permit.status, actor.role)
-    response = success(data, status=status)
+    response = success(permit_out(permit, verbs_from(permit.status, actor.role)), status=status)
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
@@ -48,15 +58,18 @@ def _act(permit_id: uuid.UUID, verb: str, **details: Any) -> Response:
 
 
 @bp.get("")
+@documented("List permits I may see (keyset pages: pass meta.nextCursor as cursor)",
+            query=PermitQuery, response=list[PermitSummary], paginated=True)
 @require_auth()
 def list_permits() -> Response:
     query = parse_query(PermitQuery)
     rows, cursor, total, capped = lifecycle.list_permits(Actor.current(), query)
-    return success([permit_out(p, full=False) for p in rows],
+    return success([permit_summary(p) for p in rows],
                    meta={"limit": query.limit, "nextCursor": cursor, "total": total, "totalIsCapped": capped})
 
 
 @bp.post("")
+@documented("Start a draft permit from a published template", body=CreatePermitBody, response=PermitOut, status=201)
 @require_auth()
 @idempotent
 def create_permit() -> Response:
@@ -65,17 +78,21 @@ def create_permit() -> Response:
 
 
 @bp.get("/pending-actions")
+@documented("What waits for me: approvals and daily confirmations", response=PendingActionsOut)
 @require_auth()
 def pending_actions() -> Response:
     actor = Actor.current()
     result = lifecycle.pending_actions(actor)
     waiting = daily_service.awaiting_me(actor)
-    return success({"count": result["count"] + len(waiting),
-                    "permits": [permit_out(p, full=False) for p in result["permits"]],
-                    "dailyConfirmations": [permit_out(p, full=False) for p in waiting]})
+    answer: PendingActionsOut = {"count": result["count"] + len(waiting),
+                                 "permits": [permit_summary(p) for p in result["permits"]],
+                                 "dailyConfirmations": [permit_summary(p) for p in waiting]}
+    return success(answer)
 
 
 @bp.post("/daily-approve")
+@documented("Confirm today for several permits; one result each",
+            body=BulkDailyBody, response=list[DailyResult], paginated=True)
 @require_auth()
 def daily_approve_many() -> Response:
     body = parse_body(BulkDailyBody)
@@ -85,12 +102,15 @@ def daily_approve_many() -> Response:
 
 
 @bp.get("/analytics")
+@documented("Figures per project: status, type, approval time, compliance, suspensions",
+            query=AnalyticsQuery, response=AnalyticsOut)
 @require_auth("SUPER_ADMIN", "COORDINATOR")
 def analytics_view() -> Response:
     return success(analytics.summary(parse_query(AnalyticsQuery)))
 
 
 @bp.get("/<uuid:permit_id>")
+@documented("A permit, with the actions I may take on it", response=PermitOut)
 @require_auth()
 def get_permit(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
@@ -98,6 +118,7 @@ def get_permit(permit_id: uuid.UUID) -> Response:
 
 
 @bp.patch("/<uuid:permit_id>")
+@documented("Save a step of a draft (send the version read, or If-Match)", body=UpdatePermitBody, response=PermitOut)
 @require_auth()
 @idempotent
 def update_permit(permit_id: uuid.UUID) -> Response:
@@ -107,6 +128,7 @@ def update_permit(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/validate")
+@documented("Check steps of a draft without saving", body=ValidateBody, response=SectionCheck)
 @require_auth()
 def validate(permit_id: uuid.UUID) -> Response:
     body = parse_body(ValidateBody)
@@ -114,6 +136,7 @@ def validate(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/submit")
+@documented("Submit a draft for approval (the permit gets its number)", response=PermitOut)
 @require_auth()
 @idempotent
 def submit(permit_id: uuid.UUID) -> Response:
@@ -121,6 +144,8 @@ def submit(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/approve")
+@documented("Approve (issuer) or give final approval (coordinator), with a signature",
+            body=ApproveBody, response=PermitOut)
 @require_auth()
 @idempotent
 def approve(permit_id: uuid.UUID) -> Response:
@@ -130,6 +155,7 @@ def approve(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/reject")
+@documented("Reject with a reason", body=ReasonBody, response=PermitOut)
 @require_auth()
 @idempotent
 def reject(permit_id: uuid.UUID) -> Response:
@@ -138,6 +164,7 @@ def reject(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/revise")
+@documented("Take a rejected permit back to draft", response=PermitOut)
 @require_auth()
 @idempotent
 def revise(permit_id: uuid.UUID) -> Response:
@@ -145,6 +172,7 @@ def revise(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/cancel")
+@documented("Cancel a permit", body=CancelBody, response=PermitOut)
 @require_auth()
 @idempotent
 def cancel(permit_id: uuid.UUID) -> Response:
@@ -153,6 +181,7 @@ def cancel(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/daily-approve")
+@documented("Confirm today for this permit (receiver, issuer, coordinator in order)", response=PermitOut)
 @require_auth()
 @idempotent
 def daily_approve(permit_id: uuid.UUID) -> Response:
@@ -162,12 +191,14 @@ def daily_approve(permit_id: uuid.UUID) -> Response:
 
 
 @bp.get("/<uuid:permit_id>/days")
+@documented("The daily confirmations of a permit", response=list[DayOut])
 @require_auth()
 def days(permit_id: uuid.UUID) -> Response:
     return success(daily_service.days(Actor.current(), permit_id))
 
 
 @bp.post("/<uuid:permit_id>/suspend")
+@documented("Suspend work with a reason", body=ReasonBody, response=PermitOut)
 @require_auth()
 @idempotent
 def suspend(permit_id: uuid.UUID) -> Response:
@@ -175,6 +206,7 @@ def suspend(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/reinstate")
+@documented("Reinstate a suspended permit", body=ReasonBody, response=PermitOut)
 @require_auth()
 @idempotent
 def reinstate(permit_id: uuid.UUID) -> Response:
@@ -182,6 +214,7 @@ def reinstate(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/request-closeout")
+@documented("Ask to close out early", body=CancelBody, response=PermitOut)
 @require_auth()
 @idempotent
 def request_closeout(permit_id: uuid.UUID) -> Response:
@@ -190,6 +223,7 @@ def request_closeout(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/close")
+@documented("Close a permit with notes and a signature", body=CloseBody, response=PermitOut)
 @require_auth()
 @idempotent
 def close(permit_id: uuid.UUID) -> Response:
@@ -199,18 +233,21 @@ def close(permit_id: uuid.UUID) -> Response:
 
 
 @bp.get("/<uuid:permit_id>/pdf")
+@documented("A short-lived download link of the permit PDF", response=PdfLink)
 @require_auth()
 def pdf(permit_id: uuid.UUID) -> Response:
     return success(documents.pdf_link(Actor.current(), permit_id))
 
 
 @bp.get("/<uuid:permit_id>/timeline")
+@documented("Everything that happened to a permit", response=list[TimelineEntry])
 @require_auth()
 def timeline(permit_id: uuid.UUID) -> Response:
     return success(lifecycle.timeline(Actor.current(), permit_id))
 
 
 @bp.get("/<uuid:permit_id>/audit/verify")
+@documented("Check the permit's hash-chained audit trail", response=ChainCheck)
 @require_auth()
 def verify_audit(permit_id: uuid.UUID) -> Response:
     permit = lifecycle.visible_permit(Actor.current(), permit_id)

@@ -7,11 +7,12 @@ import uuid
 from flask import Blueprint, Response
 
 from permitto_common.errors import NotFound, success
+from permitto_common.openapi import documented
 from permitto_common.security import current_identity, require_auth
 from permitto_common.validation import parse_body, parse_query
 
 from .. import templates_service as service
-from ..schemas import CreateTemplateBody, TemplateQuery, UpdateTemplateBody, template_out
+from ..schemas import CreateTemplateBody, TemplateOut, TemplateQuery, UpdateTemplateBody, template_out
 from ..state_machine import ADMIN, COORDINATOR
 
 bp = Blueprint("templates", __name__, url_prefix="/api/v1/templates")
@@ -23,6 +24,7 @@ def _sees_drafts() -> bool:
 
 
 @bp.get("")
+@documented("List templates (coordinators and admins also see drafts)", query=TemplateQuery, response=list[TemplateOut])
 @require_auth()
 def list_templates() -> Response:
     drafts = _sees_drafts()
@@ -32,6 +34,7 @@ def list_templates() -> Response:
 
 
 @bp.post("")
+@documented("Create a template (its first draft version)", body=CreateTemplateBody, response=TemplateOut, status=201)
 @require_auth(*EDITORS)
 def create_template() -> Response:
     body = parse_body(CreateTemplateBody)
@@ -40,6 +43,7 @@ def create_template() -> Response:
 
 
 @bp.get("/<uuid:template_id>")
+@documented("A template with its latest version and schema", response=TemplateOut)
 @require_auth()
 def get_template(template_id: uuid.UUID) -> Response:
     template = service.get_template(template_id)
@@ -51,6 +55,7 @@ def get_template(template_id: uuid.UUID) -> Response:
 
 
 @bp.get("/<uuid:template_id>/versions/<int:number>")
+@documented("One version of a template", response=TemplateOut)
 @require_auth()
 def get_version(template_id: uuid.UUID, number: int) -> Response:
     template = service.get_template(template_id)
@@ -61,6 +66,8 @@ def get_version(template_id: uuid.UUID, number: int) -> Response:
 
 
 @bp.patch("/<uuid:template_id>")
+@documented("Change a template (a published version is frozen: edits make the next draft)",
+            body=UpdateTemplateBody, response=TemplateOut)
 @require_auth(*EDITORS)
 def update_template(template_id: uuid.UUID) -> Response:
     body = parse_body(UpdateTemplateBody)
@@ -70,6 +77,7 @@ def update_template(template_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:template_id>/publish")
+@documented("Publish the draft version", response=TemplateOut)
 @require_auth(*EDITORS)
 def publish(template_id: uuid.UUID) -> Response:
     template = service.publish(service.get_template(template_id), actor_id=uuid.UUID(current_identity().user_id))
