@@ -8,6 +8,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+import requests
 from redis import Redis
 from rq import Worker
 
@@ -161,3 +162,16 @@ def test_metrics_of_gateway_and_services_for_the_scraper(http, gateway, system):
         answer = http.get(f"http://127.0.0.1:{system.ports[service]}/metrics", headers=token, timeout=10)
         assert answer.status_code == 200, service
         assert "permitto_http_request_duration_seconds" in answer.text
+
+
+def test_every_link_make_up_prints_answers(system):
+    import re
+
+    from devstack.up import banner
+
+    text = banner(system, 1.0)
+    links = re.findall(r"http://localhost:\d+[^\s)]*", text)
+    assert any(link.endswith("/api/v1/docs") for link in links)
+    for link in links:
+        response = requests.get(link.replace("localhost", "127.0.0.1"), timeout=10)
+        assert response.status_code == 200, link

@@ -17,7 +17,7 @@ import flask_swagger_ui
 import urllib3
 from flask import Blueprint, Response, send_from_directory
 
-from permitto_common.errors import APIError
+from permitto_common.errors import APIError, success
 
 from .routes import API_PREFIX, match
 
@@ -126,6 +126,12 @@ class ApiDocs:
 
 def docs_blueprint(docs: ApiDocs) -> Blueprint:
     bp = Blueprint("docs", __name__)
+
+    @bp.get("/")
+    def index() -> Response:
+        """Someone opening the gateway's address in a browser learns where to go."""
+        return success({"name": "Permitto API", "docs": API_PREFIX + "/docs",
+                        "openapi": API_PREFIX + "/openapi.json", "readiness": "/readyz"})
 
     @bp.get(API_PREFIX + "/openapi.json")
     def openapi_json() -> Response:

@@ -55,7 +55,7 @@ def banner(stack: Stack, seconds: float) -> str:
         "",
         f"Permitto is up in {seconds:.1f} s.",
         f"  Gateway:      {gateway}   (readiness: {gateway}/readyz)",
-        f"  API:          {gateway}/api/v1/",
+        f"  API docs:     {gateway}/api/v1/docs   (OpenAPI 3.1: {gateway}/api/v1/openapi.json)",
         f"  Mail folder:  {stack.var_dir / 'mail'}   (every email the system sends, as .eml)",
         f"  Logs:         {stack.var_dir / 'log'}",
         f"  Demo logins:  {stack.var_dir / 'demo-users.json'}",
