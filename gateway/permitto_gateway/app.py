@@ -15,7 +15,7 @@ from permitto_common.internal_http import use_auth_for_session_checks
 
 from .config import Settings
 from .docs import ApiDocs, docs_blueprint
-from .edge import enforce_rate_limit, init_cors_and_headers
+from .edge import edge_checks, init_cors_and_headers
 from .edge_auth import EdgeAuth
 from .proxy import Upstreams
 from .routes import API_PREFIX, is_public, match
@@ -55,17 +55,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if route is None:
             raise NotFound("No such API route.")
         identity: dict[str, str] = {}
-        user_id = None
+        claims: dict[str, Any] | None = None
         if not is_public(request.method, path):
             try:
                 claims = edge_auth.verify()
             except APIError:
                 # Requests with bad tokens count against the address, so spraying tokens is limited too.
-                enforce_rate_limit(settings.limits, path=path, method=request.method, user_id=None)
+                edge_checks(settings.limits, path=path, method=request.method, claims=None)
                 raise
-            user_id = str(claims["sub"])
-            identity = {"X-Authenticated-User-Id": user_id, "X-Authenticated-Role": str(claims.get("role"))}
-        enforce_rate_limit(settings.limits, path=path, method=request.method, user_id=user_id)
+            identity = {"X-Authenticated-User-Id": str(claims["sub"]), "X-Authenticated-Role": str(claims.get("role"))}
+        edge_checks(settings.limits, path=path, method=request.method, claims=claims)
         return upstreams.forward(route, API_PREFIX + path, extra_headers=identity)
 
     return app

@@ -7,13 +7,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, Response, request
 from redis.exceptions import RedisError
 
-from permitto_common.errors import APIError
-from permitto_common.ratelimit import Limit, RateLimited, hit
+from permitto_common.errors import APIError, Unauthorized
+from permitto_common.ratelimit import Hit, Limit, RateLimited
 from permitto_common.redis_conn import get_redis
+from permitto_common.security import revocation_keys, revoked_by, revoked_by_fallback
 
 log = logging.getLogger(__name__)
 
@@ -70,24 +72,39 @@ class RateLimits:
     password_reset_per_ip: Limit
 
 
-def enforce_rate_limit(limits: RateLimits, *, path: str, method: str, user_id: str | None) -> None:
-    """Fixed windows in Redis, shared by every gateway replica. If Redis is unreachable the request
-    passes (limits protect capacity; refusing everything would be the outage they guard against)."""
+def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str, Any] | None) -> None:
+    """One Redis round trip a request: the rate-limit counters (fixed windows shared by every gateway
+    replica) and, for a signed-in caller, the session deny list. If Redis is unreachable, limits let
+    the request pass (refusing everything would be the outage they guard against) while sessions are
+    checked with auth instead."""
     address = request.remote_addr or "unknown"
-    checks: list[tuple[Limit, str]] = []
+    now = time.time()
+    hits: list[Hit] = []
     if method == "POST" and path == "/auth/login":
-        checks.append((limits.login_per_ip, address))
+        hits.append(Hit(limits.login_per_ip, address, now))
     elif method == "POST" and path in ("/auth/forgot-password", "/auth/reset-password"):
-        checks.append((limits.password_reset_per_ip, address))
-    checks.append((limits.per_user, user_id) if user_id else (limits.anonymous_per_ip, address))
+        hits.append(Hit(limits.password_reset_per_ip, address, now))
+    user_id = str(claims["sub"]) if claims else None
+    hits.append(Hit(limits.per_user, user_id, now) if user_id else Hit(limits.anonymous_per_ip, address, now))
+    deny_keys = revocation_keys(claims) if claims else []
     try:
-        redis = get_redis()
-        for limit, key in checks:
-            allowed, retry_after = hit(redis, limit, key)
-            if not allowed:
-                raise RateLimited("Too many requests; slow down and try again shortly.", retry_after)
+        pipe = get_redis().pipeline(transaction=False)
+        if deny_keys:
+            pipe.mget(deny_keys)
+        for counted in hits:
+            counted.queue(pipe)
+        results = pipe.execute()
     except RedisError as exc:
         log.warning("rate limits unavailable", extra={"error": str(exc)})
+        if claims and revoked_by_fallback(claims, exc):
+            raise Unauthorized("The session of this token was ended.") from None
+        return
+    if claims and revoked_by(results.pop(0), claims):
+        raise Unauthorized("The session of this token was ended.")
+    for index, counted in enumerate(hits):
+        allowed, retry_after = counted.judge(results[2 * index])
+        if not allowed:
+            raise RateLimited("Too many requests; slow down and try again shortly.", retry_after)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.client import Pipeline
 
 from .errors import APIError
 
@@ -26,17 +27,36 @@ class RateLimited(APIError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One counted request in a limit's current window; queue() puts its commands on a pipeline."""
+
+    limit: Limit
+    key: str
+    now: float
+
+    @property
+    def window(self) -> int:
+        return int(self.now // self.limit.window_seconds)
+
+    def queue(self, pipe: Pipeline) -> None:
+        redis_key = f"permitto:rl:{self.limit.name}:{self.key}:{self.window}"
+        pipe.incr(redis_key)
+        pipe.expire(redis_key, self.limit.window_seconds + 1)
+
+    def judge(self, count: int) -> tuple[bool, int]:
+        """(allowed, seconds until the window resets) from the count INCR answered."""
+        retry_after = int((self.window + 1) * self.limit.window_seconds - self.now) + 1
+        return int(count) <= self.limit.limit, retry_after
+
+
 def hit(redis: Redis, limit: Limit, key: str, *, now: float | None = None) -> tuple[bool, int]:
     """Count one hit; return (allowed, seconds until the window resets)."""
-    now = time.time() if now is None else now
-    window = int(now // limit.window_seconds)
-    redis_key = f"permitto:rl:{limit.name}:{key}:{window}"
-    pipe = redis.pipeline()
-    pipe.incr(redis_key)
-    pipe.expire(redis_key, limit.window_seconds + 1)
+    counted = Hit(limit, key, time.time() if now is None else now)
+    pipe = redis.pipeline(transaction=False)
+    counted.queue(pipe)
     count, _ = pipe.execute()
-    retry_after = int((window + 1) * limit.window_seconds - now) + 1
-    return int(count) <= limit.limit, retry_after
+    return counted.judge(count)
 
 
 def enforce(redis: Redis, limit: Limit, key: str, message: str = "Too many requests; try again later.") -> None:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Flask, Response, current_app, request
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 from redis.exceptions import RedisError
@@ -71,6 +72,9 @@ def init_jwt(app: Flask, jwt: JWTManager, *, public_key: str, private_key: str |
     if private_key:
         app.config["JWT_PRIVATE_KEY"] = private_key
     jwt.init_app(app)
+    # Parsed once: by default the PEM would be parsed again for every request's token.
+    verifying_key = load_pem_public_key(public_key.encode())
+    jwt.decode_key_loader(lambda _header, _payload: verifying_key)
 
     def unauthorized(message: str) -> Response:
         return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})
@@ -87,20 +91,29 @@ def init_jwt(app: Flask, jwt: JWTManager, *, public_key: str, private_key: str |
         return is_token_revoked(payload)
 
 
-def is_token_revoked(payload: dict[str, Any]) -> bool:
-    """Revoked if its session was ended, or its user was revoked after it was issued."""
-    try:
-        redis = get_redis()
-        session_id = payload.get("sid")
-        keys = [revoked_before_key(str(payload.get("sub")))]
-        if session_id:
-            keys.append(deny_key_for_session(str(session_id)))
-        revoked_before, session_denied = (redis.mget(keys) + [None])[:2]
-    except RedisError as exc:
-        return _revoked_by_fallback(payload, exc)
+def revocation_keys(payload: dict[str, Any]) -> list[str]:
+    """The deny-list keys that can revoke this token: its user's revoked-before time, its session."""
+    keys = [revoked_before_key(str(payload.get("sub")))]
+    if payload.get("sid"):
+        keys.append(deny_key_for_session(str(payload["sid"])))
+    return keys
+
+
+def revoked_by(values: list[Any], payload: dict[str, Any]) -> bool:
+    """Judge a token from what Redis held at revocation_keys(payload)."""
+    revoked_before, session_denied = (list(values) + [None, None])[:2]
     if session_denied is not None:
         return True
     return revoked_before is not None and float(payload.get("iat", 0)) < float(revoked_before)
+
+
+def is_token_revoked(payload: dict[str, Any]) -> bool:
+    """Revoked if its session was ended, or its user was revoked after it was issued."""
+    try:
+        values = get_redis().mget(revocation_keys(payload))
+    except RedisError as exc:
+        return revoked_by_fallback(payload, exc)
+    return revoked_by(values, payload)
 
 
 class SessionFallback:
@@ -135,7 +148,7 @@ def set_session_fallback(app: Flask, check: SessionCheck) -> None:
     app.extensions[_FALLBACK_KEY] = SessionFallback(check)
 
 
-def _revoked_by_fallback(payload: dict[str, Any], cause: RedisError) -> bool:
+def revoked_by_fallback(payload: dict[str, Any], cause: RedisError) -> bool:
     fallback: SessionFallback | None = current_app.extensions.get(_FALLBACK_KEY)
     session_id = payload.get("sid")
     if fallback is None or not session_id:

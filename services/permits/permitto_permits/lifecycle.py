@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, Select, false, func, or_, select
+from sqlalchemy.orm import load_only, selectinload
 
 from permitto_common.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from permitto_common.jobs import QUEUE_PERMITS, enqueue
@@ -298,8 +298,20 @@ def _decode_cursor(cursor: str) -> list[Any]:
     raise ValidationFailed([field_error("cursor", "is not a cursor this API gave out")]) from None
 
 
-def list_permits(actor: Actor, query: PermitQuery) -> tuple[Sequence[Permit], str | None, int, bool]:
-    stmt = visibility_filter(actor, select(Permit))
+# What a list row shows (schemas.permit_summary): the form data, often kilobytes of JSON, stays in the database.
+SUMMARY_COLUMNS = (
+    Permit.id, Permit.number, Permit.title, Permit.type, Permit.status, Permit.project_id, Permit.project_code,
+    Permit.requester_id, Permit.valid_from, Permit.valid_to, Permit.work_start, Permit.work_end,
+    Permit.extended_hours, Permit.version, Permit.created_at, Permit.submitted_at, Permit.approved_at,
+    Permit.listed_at,
+)
+SUMMARY = load_only(*SUMMARY_COLUMNS, raiseload=True)
+
+
+def list_permits(actor: Actor, query: PermitQuery) -> tuple[Sequence[Row[Any]], str | None, int, bool]:
+    """A page of the permits the actor may see. Plain rows, not ORM objects: the hottest read of the
+    API (a phone refreshing its list) skips the identity map and instance bookkeeping."""
+    stmt = visibility_filter(actor, select(*SUMMARY_COLUMNS))
     statuses = query.status if isinstance(query.status, list) else ([query.status] if query.status else [])
     if statuses:
         stmt = stmt.where(Permit.status.in_(statuses))
@@ -326,7 +338,7 @@ def list_permits(actor: Actor, query: PermitQuery) -> tuple[Sequence[Permit], st
         row = func.row(*keys)
         stmt = stmt.where(row < func.row(*parsed) if descending else row > func.row(*parsed))
     order = [k.desc() if descending else k.asc() for k in keys]
-    rows = db.session.scalars(stmt.order_by(*order).limit(query.limit + 1)).all()
+    rows = db.session.execute(stmt.order_by(*order).limit(query.limit + 1)).all()
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -348,7 +360,7 @@ def pending_actions(actor: Actor) -> dict[str, Any]:
                           Permit.status.in_([state_machine.REJECTED_ISSUER, state_machine.REJECTED_COORD]))
     else:
         stmt = stmt.where(false())
-    rows = db.session.scalars(stmt.order_by(Permit.listed_at, Permit.id).limit(100)).all()
+    rows = db.session.scalars(stmt.options(SUMMARY).order_by(Permit.listed_at, Permit.id).limit(100)).all()
     return {"count": len(rows), "permits": rows}
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from sqlalchemy import Row
 from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from .models import Permit, Template, TemplateVersion
@@ -314,7 +315,8 @@ def template_out(template: Template, version: TemplateVersion | None, *, with_sc
     return out
 
 
-def permit_summary(permit: Permit) -> PermitSummary:
+def permit_summary(permit: Permit | Row[Any]) -> PermitSummary:
+    """From a permit, or a row of lifecycle.SUMMARY_COLUMNS."""
     return {
         "id": str(permit.id),
         "number": permit.number,
