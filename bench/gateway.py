@@ -1,6 +1,7 @@
 """Benchmark: the same authenticated reads (a permit list page, a permit get) directly on the permits
 service and through the gateway, at 50 and 200 connections, with wrk on loopback. Prints req/s, p50, p95,
-p99, the through-gateway / direct throughput ratio, and the gateway's CPU time per request.
+p99, the through-gateway / direct throughput ratio, and the gateway's CPU time per request; a run with
+one connection shows the latency the gateway adds when nothing queues.
 
     .venv/bin/python bench/gateway.py [--seconds 10]      (needs wrk: apt-get install wrk)
 """
@@ -44,7 +45,8 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def wrk(url: str, token: str, connections: int, seconds: int, script: Path) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+    out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", str(script),
                           "-H", f"Authorization: Bearer {token}", url], capture_output=True, text=True).stdout
     requests_, errors, p50, p95, p99, duration = map(float, re.search(r"RESULT (.*)", out).group(1).split())
     return {"rps": requests_ / (duration / 1e6), "requests": requests_, "errors": errors, "p50": p50 / 1000,
@@ -83,7 +85,7 @@ def main() -> None:
         print(f"{'endpoint':<12}{'conns':>6}{'path':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
               f"{'ratio':>7}{'gw CPU µs/req':>15}")
         for name, suffix in (("list page", "?limit=20"), ("get", f"/{permit_id}")):
-            for connections in (50, 200):
+            for connections in (1, 50, 200):  # 1: the latency the gateway itself adds, without queueing
                 wrk(direct + suffix, token, connections, 2, script)  # warm up
                 base = wrk(direct + suffix, token, connections, args.seconds, script)
                 before = cpu_seconds([gateway_pid])

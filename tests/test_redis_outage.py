@@ -6,6 +6,7 @@ This runs a system of its own: stopping the shared test Redis would disturb ever
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +61,20 @@ def issuer_approvals(api, permit_id):
     return [n for n in rows if n["permitId"] == permit_id and n["type"] == "PERMIT_ISSUER_APPROVED"]
 
 
+def emails_to_receiver(stack, number):
+    """Emails about the issuer's approval of one permit to its receiver, read back from the mail catcher."""
+    from email import message_from_bytes, policy
+
+    found = []
+    for path in Path(stack.endpoints.mail_dir).glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        subject = str(message["Subject"])
+        if number in subject and "approved by the issuer" in subject and \
+                str(message["X-Envelope-To"]).strip() == "receiver.downtown@permitto.example":
+            found.append(path.name)
+    return found
+
+
 def wait_until(check, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,8 +121,11 @@ def test_approvals_succeed_while_redis_is_down_and_notify_once_it_is_back(outage
     outage_system.wait_ready(timeout=60)
     for permit in permits:
         assert wait_until(lambda p=permit: issuer_approvals(receiver, p["id"]), timeout=40), permit["number"]
+    for permit in permits:
+        assert wait_until(lambda p=permit: emails_to_receiver(outage_system, p["number"]), timeout=40)
     time.sleep(5)  # further relay runs and retries add nothing
     for permit in permits:
         assert len(issuer_approvals(receiver, permit["id"])) == 1
+        assert len(emails_to_receiver(outage_system, permit["number"])) == 1
         timeline = issuer.get(f"/permits/{permit['id']}/timeline").json()["data"]
         assert [e["action"] for e in timeline].count("issuer_approve") == 1
