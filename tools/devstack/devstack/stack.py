@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -247,6 +248,10 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
         db_prefix=f"{prefix}_",
         overrides=overrides or {},
     )
+    # A benchmark under `timeout`, or a killed test run, gets SIGTERM: stop the system, don't orphan it.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         stack.start_engines()
         stack.migrate()
@@ -256,3 +261,10 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
         yield stack
     finally:
         stack.stop_all()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    raise SystemExit(128 + signum)
