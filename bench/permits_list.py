@@ -123,6 +123,13 @@ def main() -> None:
         print(f"loading {args.rows:,} permits…", flush=True)
         data = load(db_url, args.rows)
         print(f"loaded in {data['load_seconds']:.1f} s", flush=True)
+        # No auth service here: the bench publishes an (empty) deny list itself, as auth would.
+        from redis import Redis as RedisClient
+
+        from permitto_common.security import DENY_LIST_EPOCH_KEY
+
+        with RedisClient.from_url(redis_url) as client:
+            client.set(DENY_LIST_EPOCH_KEY, "0")
         service = subprocess.Popen([sys.executable, "-m", "permitto_common.entrypoint", "web"], env=env,
                                    cwd=REPO_ROOT)
         wait_for_port(port, timeout=30, proc=service, what="permits service")

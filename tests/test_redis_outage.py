@@ -129,3 +129,31 @@ def test_approvals_succeed_while_redis_is_down_and_notify_once_it_is_back(outage
         assert len(emails_to_receiver(outage_system, permit["number"])) == 1
         timeline = issuer.get(f"/permits/{permit['id']}/timeline").json()["data"]
         assert [e["action"] for e in timeline].count("issuer_approve") == 1
+
+
+def test_a_redis_that_comes_back_empty_does_not_forget_ended_sessions(outage_system, apis):
+    """Redis restarted without its data: the deny list is gone from it. Verifiers notice (no epoch), ask
+    auth instead, auth refills Redis from its database, and an ended session stays ended throughout."""
+    import json
+
+    from redis import Redis as RedisClient
+
+    gateway = f"http://127.0.0.1:{outage_system.ports['gateway']}"
+    users = json.loads((outage_system.var_dir / "demo-users.json").read_text())
+    login = next(u for u in users if u["email"].startswith("receiver.both"))
+    ended, live = Api(gateway, "10.77.1.1"), apis["receiver.downtown"]
+    ended.login(login["email"], login["password"])
+    assert ended.get("/permits").status_code == 200
+    assert ended.post("/auth/logout").status_code == 200
+    assert ended.get("/permits").status_code == 401
+
+    with RedisClient.from_url(outage_system.endpoints.redis_url) as redis:
+        redis.flushall()
+        for path in ("/permits", "/auth/me", "/notifications"):  # gateway and services alike
+            response = ended.session.get(gateway + "/api/v1" + path, headers={
+                "Authorization": f"Bearer {ended.token}", "X-Forwarded-For": "10.77.1.1"}, timeout=10)
+            assert response.status_code == 401, path
+        assert live.get("/permits").status_code == 200
+        assert redis.get("permitto:deny:epoch") is not None  # auth refilled the list
+        assert redis.keys("permitto:deny:sid:*")
+    ended.session.close()

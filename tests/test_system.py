@@ -159,6 +159,7 @@ def test_metrics_of_gateway_and_services_for_the_scraper(http, gateway, system):
     assert 'permitto_http_requests_total{endpoint="/api/v1/<path:subpath>",method="GET",service="gateway",' \
            'status="404"}' in text
     for service in ("auth", "permits", "files", "notifications"):
+        http.get(f"http://127.0.0.1:{system.ports[service]}/api/v1/nope", timeout=10)  # one observed request
         answer = http.get(f"http://127.0.0.1:{system.ports[service]}/metrics", headers=token, timeout=10)
         assert answer.status_code == 200, service
         assert "permitto_http_request_duration_seconds" in answer.text

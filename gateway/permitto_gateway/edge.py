@@ -99,8 +99,12 @@ def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str,
         if claims and revoked_by_fallback(claims, exc):
             raise Unauthorized("The session of this token was ended.") from None
         return
-    if claims and revoked_by(results.pop(0), claims):
-        raise Unauthorized("The session of this token was ended.")
+    if claims:
+        verdict = revoked_by(results.pop(0), claims)
+        if verdict is None:  # Redis does not hold the deny list (emptied): ask auth
+            verdict = revoked_by_fallback(claims, None)
+        if verdict:
+            raise Unauthorized("The session of this token was ended.")
     for index, counted in enumerate(hits):
         allowed, retry_after = counted.judge(results[2 * index])
         if not allowed:

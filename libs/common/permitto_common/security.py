@@ -39,6 +39,11 @@ ACCESS_TOKEN_TTL = timedelta(minutes=15)
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105  (a header name, not a secret)
 
 
+# Auth writes this beside the deny list once Redis holds all of it. A Redis that lost its data (restarted
+# without persistence, or new) does not have it, and then Redis is not asked: auth's database is.
+DENY_LIST_EPOCH_KEY = "permitto:deny:epoch"
+
+
 def deny_key_for_session(session_id: str) -> str:
     return f"permitto:deny:sid:{session_id}"
 
@@ -92,16 +97,19 @@ def init_jwt(app: Flask, jwt: JWTManager, *, public_key: str, private_key: str |
 
 
 def revocation_keys(payload: dict[str, Any]) -> list[str]:
-    """The deny-list keys that can revoke this token: its user's revoked-before time, its session."""
-    keys = [revoked_before_key(str(payload.get("sub")))]
+    """The keys to read for this token: the deny list's epoch, its user's revoked-before time, its session."""
+    keys = [DENY_LIST_EPOCH_KEY, revoked_before_key(str(payload.get("sub")))]
     if payload.get("sid"):
         keys.append(deny_key_for_session(str(payload["sid"])))
     return keys
 
 
-def revoked_by(values: list[Any], payload: dict[str, Any]) -> bool:
-    """Judge a token from what Redis held at revocation_keys(payload)."""
-    revoked_before, session_denied = (list(values) + [None, None])[:2]
+def revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
+    """Judge a token from what Redis held at revocation_keys(payload); None when Redis does not hold
+    the deny list at all (no epoch), so it cannot say."""
+    epoch, revoked_before, session_denied = (list(values) + [None, None, None])[:3]
+    if epoch is None:
+        return None
     if session_denied is not None:
         return True
     return revoked_before is not None and float(payload.get("iat", 0)) < float(revoked_before)
@@ -113,13 +121,15 @@ def is_token_revoked(payload: dict[str, Any]) -> bool:
         values = get_redis().mget(revocation_keys(payload))
     except RedisError as exc:
         return revoked_by_fallback(payload, exc)
-    return revoked_by(values, payload)
+    verdict = revoked_by(values, payload)
+    return revoked_by_fallback(payload, None) if verdict is None else verdict
 
 
 class SessionFallback:
     """Asks the source of truth whether a session is active, remembering answers for a few seconds so
     an outage of Redis does not become one call to auth per request. Revocations cannot be written
-    while Redis is down (auth refuses them, changing nothing), so a short memory cannot hide one."""
+    while Redis is down (auth refuses them, changing nothing); a Redis without the deny list is
+    refilled by auth on the first question, after which Redis is read again."""
 
     def __init__(self, check: SessionCheck, *, ttl: float = 5.0, max_entries: int = 10_000) -> None:
         self.check = check
@@ -148,7 +158,7 @@ def set_session_fallback(app: Flask, check: SessionCheck) -> None:
     app.extensions[_FALLBACK_KEY] = SessionFallback(check)
 
 
-def revoked_by_fallback(payload: dict[str, Any], cause: RedisError) -> bool:
+def revoked_by_fallback(payload: dict[str, Any], cause: Exception | None) -> bool:
     fallback: SessionFallback | None = current_app.extensions.get(_FALLBACK_KEY)
     session_id = payload.get("sid")
     if fallback is None or not session_id:

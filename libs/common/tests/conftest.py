@@ -59,7 +59,9 @@ def app(settings):
         return success({"pong": True})
 
     from permitto_common.redis_conn import get_redis
+    from permitto_common.security import DENY_LIST_EPOCH_KEY
 
     get_redis(app).flushdb()
+    get_redis(app).set(DENY_LIST_EPOCH_KEY, "0")  # as auth would have published the deny list
     yield app
     close_app(app)

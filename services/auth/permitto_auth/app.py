@@ -16,7 +16,7 @@ from . import models  # noqa: F401  (registers the tables for migrations)
 from .commands import register_commands
 from .config import Settings
 from .extensions import db, jwt, migrate
-from .sessions import session_is_active
+from .sessions import check_session
 from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -37,5 +37,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_views(app)
     app.register_blueprint(openapi_blueprint("Permitto auth", "Accounts, sessions, users and projects."))
-    set_session_fallback(app, session_is_active)  # Redis down: auth asks its own database
+    set_session_fallback(app, check_session)  # Redis down or emptied: auth asks its own database
     return app

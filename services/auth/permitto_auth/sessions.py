@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_jwt_extended import create_access_token
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
 from permitto_common.database import utcnow
 from permitto_common.errors import Unauthorized
 from permitto_common.redis_conn import get_redis
-from permitto_common.security import ACCESS_TOKEN_TTL, deny_key_for_session, revoked_before_key
+from permitto_common.security import (
+    ACCESS_TOKEN_TTL,
+    DENY_LIST_EPOCH_KEY,
+    deny_key_for_session,
+    revoked_before_key,
+)
 
 from . import audit
 from .extensions import db
@@ -103,6 +109,38 @@ def session_is_active(user_id: str, session_id: str) -> bool:
         return False
     user = db.session.get(User, uid)
     return user is not None and user.is_active
+
+
+def ensure_deny_list() -> None:
+    """Redis holds a copy of the revocations. When it has none (a new Redis, or one that restarted
+    without its data), copy the sessions ended within an access token's lifetime from the database,
+    then write the epoch that tells verifiers the copy is whole. Without Redis there is nothing to do."""
+    redis = get_redis()
+    try:
+        if redis.exists(DENY_LIST_EPOCH_KEY):
+            return
+        now = utcnow()
+        ended = db.session.execute(
+            select(AuthSession.id, AuthSession.revoked_reason, AuthSession.revoked_at)
+            .where(AuthSession.revoked_at >= now - timedelta(seconds=DENY_TTL_SECONDS))
+        ).all()
+        pipe = redis.pipeline(transaction=False)
+        for session_id, reason, revoked_at in ended:
+            left = DENY_TTL_SECONDS - int((now - revoked_at).total_seconds())
+            pipe.set(deny_key_for_session(str(session_id)), reason or "revoked", ex=max(1, left))
+        pipe.set(DENY_LIST_EPOCH_KEY, str(int(time.time())))
+        pipe.execute()
+    except RedisError as exc:
+        log.warning("deny list not refilled: Redis unavailable", extra={"error": str(exc)})
+        return
+    log.warning("deny list refilled from the database", extra={"sessions": len(ended)})
+
+
+def check_session(user_id: str, session_id: str) -> bool:
+    """What other services ask when Redis cannot answer: refill Redis if it lost the list, then
+    answer from the database."""
+    ensure_deny_list()
+    return session_is_active(user_id, session_id)
 
 
 def revoke_session(session: AuthSession, *, reason: str) -> None:

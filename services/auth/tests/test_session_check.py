@@ -45,3 +45,24 @@ def test_an_ended_session_is_not_active_and_callers_need_the_internal_token(app,
                       headers={"X-Internal-Token": app.config["INTERNAL_API_TOKEN"]})
     assert bad.status_code == 422
     assert {d["field"] for d in bad.json["error"]["details"]} == {"userId", "sessionId"}
+
+
+def test_an_emptied_redis_is_refilled_with_recent_revocations_before_it_is_trusted_again(app, client):
+    from permitto_common.redis_conn import get_redis
+    from permitto_common.security import DENY_LIST_EPOCH_KEY, deny_key_for_session
+
+    user = User(email=f"refill-{uuid.uuid4().hex[:8]}@example.com", name="Refill", role="ISSUER")
+    db.session.add(user)
+    db.session.flush()
+    ended = sessions.start_session(user, ip=None, user_agent=None)
+    live = sessions.start_session(user, ip=None, user_agent=None)
+    sessions.end_session_by_id(ended.session_id, reason="logout")
+    db.session.commit()
+    redis = get_redis(app)
+    redis.flushdb()  # Redis restarted without its data: the revocation above is gone from it
+
+    assert check(client, app, user.id, live.session_id).json["data"] == {"active": True}
+    assert redis.get(DENY_LIST_EPOCH_KEY) is not None
+    assert redis.get(deny_key_for_session(str(ended.session_id))) == b"logout"
+    assert 0 < redis.ttl(deny_key_for_session(str(ended.session_id))) <= sessions.DENY_TTL_SECONDS
+    assert redis.get(deny_key_for_session(str(live.session_id))) is None

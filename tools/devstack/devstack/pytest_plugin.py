@@ -101,6 +101,8 @@ def build_test_app(create_app: Callable[..., Any], env: dict[str, str], config: 
     from flask_migrate import upgrade
     from redis import Redis as RedisClient
 
+    from permitto_common.security import DENY_LIST_EPOCH_KEY
+
     previous = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
@@ -113,6 +115,8 @@ def build_test_app(create_app: Callable[..., Any], env: dict[str, str], config: 
                 os.environ[key] = value
     flusher = RedisClient.from_url(env["REDIS_URL"])
     flusher.flushdb()
+    # Stands in for auth having published the deny list (see security.DENY_LIST_EPOCH_KEY).
+    flusher.set(DENY_LIST_EPOCH_KEY, "0")
     flusher.close()
     if "sqlalchemy" in app.extensions:
         with app.app_context():

@@ -15,7 +15,7 @@ from ..directory import project_members
 from ..extensions import db
 from ..models import Project, ProjectAssignment, User
 from ..schemas import SessionCheckBody, project_out
-from ..sessions import session_is_active
+from ..sessions import check_session as session_check
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")
 
@@ -81,6 +81,6 @@ def project_users(project_id: uuid.UUID) -> Response:
 @bp.post("/sessions/check")
 @require_internal
 def check_session() -> Response:
-    """Other services ask this while Redis (the deny list's copy) is unreachable."""
+    """Other services ask this while Redis (the deny list's copy) is unreachable or emptied."""
     body = parse_body(SessionCheckBody)
-    return success({"active": session_is_active(body.user_id, body.session_id)})
+    return success({"active": session_check(body.user_id, body.session_id)})
