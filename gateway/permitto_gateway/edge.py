@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from permitto_common.errors import APIError, Unauthorized
 from permitto_common.ratelimit import Hit, Limit, RateLimited
 from permitto_common.redis_conn import get_redis
-from permitto_common.security import revocation_keys, revoked_by, revoked_by_fallback
+from permitto_common.security import revocation_keys, revocation_verdict
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +96,13 @@ def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str,
         results = pipe.execute()
     except RedisError as exc:
         log.warning("rate limits unavailable", extra={"error": str(exc)})
-        if claims and revoked_by_fallback(claims, exc):
+        if claims and revocation_verdict(None, claims, exc):
             raise Unauthorized("The session of this token was ended.") from None
         return
-    if claims:
-        verdict = revoked_by(results.pop(0), claims)
-        if verdict is None:  # Redis does not hold the deny list (emptied): ask auth
-            verdict = revoked_by_fallback(claims, None)
-        if verdict:
-            raise Unauthorized("The session of this token was ended.")
+    if claims and revocation_verdict(results.pop(0), claims):
+        raise Unauthorized("The session of this token was ended.")
     for index, counted in enumerate(hits):
-        allowed, retry_after = counted.judge(results[2 * index])
+        allowed, retry_after = counted.judge(results[Hit.COMMANDS * index])
         if not allowed:
             raise RateLimited("Too many requests; slow down and try again shortly.", retry_after)
 

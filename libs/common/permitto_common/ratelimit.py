@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 from redis import Redis
 from redis.client import Pipeline
@@ -34,6 +35,7 @@ class Hit:
     limit: Limit
     key: str
     now: float
+    COMMANDS: ClassVar[int] = 2  # what queue() puts on the pipeline: INCR, EXPIRE
 
     @property
     def window(self) -> int:

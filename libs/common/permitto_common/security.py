@@ -104,7 +104,7 @@ def revocation_keys(payload: dict[str, Any]) -> list[str]:
     return keys
 
 
-def revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
+def _revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
     """Judge a token from what Redis held at revocation_keys(payload); None when Redis does not hold
     the deny list at all (no epoch), so it cannot say."""
     epoch, revoked_before, session_denied = (list(values) + [None, None, None])[:3]
@@ -115,14 +115,20 @@ def revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
     return revoked_before is not None and float(payload.get("iat", 0)) < float(revoked_before)
 
 
+def revocation_verdict(values: list[Any] | None, payload: dict[str, Any], cause: Exception | None = None) -> bool:
+    """Is the token revoked, from what Redis held at revocation_keys(payload)? When Redis could not be
+    read (values None, cause the error) or holds no deny list, auth is asked instead."""
+    verdict = None if values is None else _revoked_by(values, payload)
+    return _revoked_by_fallback(payload, cause) if verdict is None else verdict
+
+
 def is_token_revoked(payload: dict[str, Any]) -> bool:
     """Revoked if its session was ended, or its user was revoked after it was issued."""
     try:
         values = get_redis().mget(revocation_keys(payload))
     except RedisError as exc:
-        return revoked_by_fallback(payload, exc)
-    verdict = revoked_by(values, payload)
-    return revoked_by_fallback(payload, None) if verdict is None else verdict
+        return revocation_verdict(None, payload, exc)
+    return revocation_verdict(values, payload)
 
 
 class SessionFallback:
@@ -146,7 +152,8 @@ class SessionFallback:
         if cached is not None and cached[1] > now:
             return cached[0]
         active = self.check(user_id, session_id)
-        log.warning("Redis unavailable: session checked with the fallback", extra={"session_id": session_id})
+        log.warning("session checked with auth: Redis unreachable or without the deny list",
+                    extra={"session_id": session_id})
         with self._lock:
             if len(self._answers) >= self.max_entries:
                 self._answers.clear()
@@ -158,7 +165,7 @@ def set_session_fallback(app: Flask, check: SessionCheck) -> None:
     app.extensions[_FALLBACK_KEY] = SessionFallback(check)
 
 
-def revoked_by_fallback(payload: dict[str, Any], cause: Exception | None) -> bool:
+def _revoked_by_fallback(payload: dict[str, Any], cause: Exception | None) -> bool:
     fallback: SessionFallback | None = current_app.extensions.get(_FALLBACK_KEY)
     session_id = payload.get("sid")
     if fallback is None or not session_id:
