@@ -52,6 +52,18 @@ def new_api(gateway):
         api.session.close()
 
 
+@pytest.fixture
+def api_of(new_api, tokens):
+    """An API client signed in as one of the demo roles, e.g. api_of("issuer.downtown")."""
+
+    def make(role):
+        api = new_api()
+        api.token = tokens[role]
+        return api
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def demo(system):
     """The demo logins by role key, e.g. demo['issuer.downtown'] -> (email, password)."""

@@ -21,19 +21,9 @@ SIGNATURE = {"imageBase64": png_base64()}
 
 
 @pytest.fixture
-def people(as_role_api):
-    return {role: as_role_api(role) for role in ("receiver.downtown", "issuer.downtown", "coordinator",
+def people(api_of):
+    return {role: api_of(role) for role in ("receiver.downtown", "issuer.downtown", "coordinator",
                                                   "receiver.both")}
-
-
-@pytest.fixture
-def as_role_api(new_api, tokens):
-    def make(role):
-        api = new_api()
-        api.token = tokens[role]
-        return api
-
-    return make
 
 
 def tomorrow_at(hour, minute=0):

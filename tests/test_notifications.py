@@ -9,23 +9,13 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
 import requests
 
 from devstack.images import png_base64
+from devstack.observe import emails_about, wait_until
 from devstack.samples import complete_hot_work
 
 SIGNATURE = {"imageBase64": png_base64()}
-
-
-@pytest.fixture
-def api_of(new_api, tokens):
-    def make(role):
-        api = new_api()
-        api.token = tokens[role]
-        return api
-
-    return make
 
 
 def new_submitted(api_of, ids, title="Notify me"):
@@ -39,35 +29,14 @@ def new_submitted(api_of, ids, title="Notify me"):
     return receiver.post(f"/permits/{permit['id']}/submit").json()["data"]
 
 
-def emails_about(system, number):
-    """(recipient, decoded subject, plain text) of every email whose subject names the permit number."""
-    found = []
-    for path in Path(system.endpoints.mail_dir).glob("*.eml"):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if number in str(message["Subject"]):
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            found.append((str(message["X-Envelope-To"]).strip(), str(message["Subject"]), text))
-    return found
-
-
 def recipients_of(system, number, phrase, expected, timeout=20.0):
     """Wait until the emails about a permit with a phrase in the subject reach the expected set of people."""
     def current():
-        return {m[0] for m in emails_about(system, number) if phrase in m[1]}
+        return {m[0] for m in emails_about(system.endpoints.mail_dir, number, phrase=phrase)}
 
     wait_until(lambda: current() >= expected, timeout)
     time.sleep(0.5)  # and nobody else gets one
     return current()
-
-
-def wait_until(check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    return check()
 
 
 def in_app(api, permit_id, event_type):
@@ -94,13 +63,13 @@ def test_each_step_reaches_the_right_people_by_email_and_in_app(system, api_of, 
     assert submitted[0]["title"] == f"{number} submitted for approval"
     assert not in_app(api_of("issuer.harbor"), permit["id"], "PERMIT_SUBMITTED")
     assert recipients_of(system, number, "submitted", issuers) == issuers
-    mails = [m for m in emails_about(system, number) if "submitted" in m[1]]
+    mails = emails_about(system.endpoints.mail_dir, number, phrase="submitted")
     assert f"/permits/{permit['id']}" in mails[0][2]
 
     issuer.post(f"/permits/{permit['id']}/reject", json={"reason": "Fire watch must be 60 minutes"})
     assert recipients_of(system, number, "rejected", {"receiver.downtown@permitto.example"}) == {
         "receiver.downtown@permitto.example"}
-    rejected = [m for m in emails_about(system, number) if "rejected" in m[1]]
+    rejected = emails_about(system.endpoints.mail_dir, number, phrase="rejected")
     assert "Fire watch must be 60 minutes" in rejected[0][2]
     assert "Ivan Issuer" in rejected[0][2] or "By:" in rejected[0][2]
 
@@ -135,12 +104,13 @@ def test_notifications_down_during_approvals_arrive_later_exactly_once(system, a
     assert wait_until(arrived, timeout=40)
     time.sleep(6)  # more relay runs and retries must not add anything
     for permit in permits:
-        wait_until(lambda p=permit: [m for m in emails_about(system, p["number"]) if "approved by the issuer" in m[1]
-                                     and m[0] == "receiver.downtown@permitto.example"])
+        def mails(p=permit):
+            return emails_about(system.endpoints.mail_dir, p["number"], phrase="approved by the issuer",
+                                to="receiver.downtown@permitto.example")
+
+        wait_until(mails)
         assert len(in_app(receiver, permit["id"], "PERMIT_ISSUER_APPROVED")) == 1
-        mails = [m for m in emails_about(system, permit["number"]) if "approved by the issuer" in m[1]
-                 and m[0] == "receiver.downtown@permitto.example"]
-        assert len(mails) == 1
+        assert len(mails()) == 1
 
 
 def read_events(response, sink, stop):
@@ -200,8 +170,8 @@ def test_preferences_turn_email_off(system, api_of, ids):
         permit = new_submitted(api_of, ids, title="Quiet please")
         assert wait_until(lambda: in_app(issuer, permit["id"], "PERMIT_SUBMITTED"))
         time.sleep(1)
-        assert [m for m in emails_about(system, permit["number"])
-                if "submitted" in m[1] and m[0] == "issuer.downtown@permitto.example"] == []
+        assert emails_about(system.endpoints.mail_dir, permit["number"], phrase="submitted",
+                            to="issuer.downtown@permitto.example") == []
     finally:
         issuer.patch("/notifications/preferences", json={"perEvent": {}})
 
@@ -240,7 +210,7 @@ def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_o
         assert wait_until(reminders, timeout=30)
         time.sleep(1)
         for number in numbers:  # no per-permit reminder email for a digest user
-            assert not [m for m in emails_about(system, number)
+            assert not [m for m in emails_about(system.endpoints.mail_dir, number)
                         if "issuer.downtown" in m[0] and "today's confirmation" in m[1]]
         redis = Redis.from_url(system.endpoints.redis_url)
         Queue("notifications", connection=redis).enqueue("permitto_notifications.jobs.send_daily_digests")

@@ -26,17 +26,7 @@ def templates(gateway, tokens):
 
 
 @pytest.fixture
-def as_role(new_api, tokens):
-    def make(role):
-        api = new_api()
-        api.token = tokens[role]
-        return api
-
-    return make
-
-
-@pytest.fixture
-def draft(as_role, templates, ids):
+def draft(api_of, templates, ids):
     """Make a hot-work draft on a project (DOWNTOWN unless told) as a receiver."""
 
     def make(receiver="receiver.downtown", project="DOWNTOWN", data=None, **overrides):
@@ -44,7 +34,7 @@ def draft(as_role, templates, ids):
         body = {"templateId": templates["HW"], "projectId": ids["projects"][project], "title": "Weld brackets C4",
                 "validFrom": start.isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
                 "formData": complete_hot_work() if data is None else data, **overrides}
-        response = as_role(receiver).post("/permits", json=body)
+        response = api_of(receiver).post("/permits", json=body)
         assert response.status_code == 201, response.text
         return response.json()["data"]
 
@@ -56,8 +46,8 @@ def act(api, permit, verb, **body):
     return api.post(f"/permits/{permit['id']}/{verb}", json=payload)
 
 
-def test_receivers_see_published_templates_and_coordinators_build_new_versions(as_role, templates):
-    receiver, coordinator = as_role("receiver.downtown"), as_role("coordinator")
+def test_receivers_see_published_templates_and_coordinators_build_new_versions(api_of, templates):
+    receiver, coordinator = api_of("receiver.downtown"), api_of("coordinator")
     assert set(templates) == {"HW", "CSE", "WAH", "EW"}
     hot = receiver.get(f"/templates/{templates['HW']}").json()["data"]
     assert hot["version"]["status"] == "PUBLISHED"
@@ -89,8 +79,8 @@ def test_receivers_see_published_templates_and_coordinators_build_new_versions(a
     coordinator.patch(f"/templates/{created['id']}", json={"isActive": False})
 
 
-def test_the_happy_path_with_numbers_timeline_and_audit_chain(as_role, draft, system):
-    receiver, issuer, coordinator = as_role("receiver.downtown"), as_role("issuer.downtown"), as_role("coordinator")
+def test_the_happy_path_with_numbers_timeline_and_audit_chain(api_of, draft, system):
+    receiver, issuer, coordinator = api_of("receiver.downtown"), api_of("issuer.downtown"), api_of("coordinator")
     permit = draft(data={"workers": 2})
     assert permit["status"] == "DRAFT"
     assert permit["number"] is None
@@ -138,8 +128,8 @@ def test_the_happy_path_with_numbers_timeline_and_audit_chain(as_role, draft, sy
     assert events == ["PERMIT_SUBMITTED", "PERMIT_ISSUER_APPROVED", "PERMIT_APPROVED"]
 
 
-def test_rejection_needs_a_reason_and_revision_keeps_the_number(as_role, draft):
-    receiver, issuer, coordinator = as_role("receiver.downtown"), as_role("issuer.downtown"), as_role("coordinator")
+def test_rejection_needs_a_reason_and_revision_keeps_the_number(api_of, draft):
+    receiver, issuer, coordinator = api_of("receiver.downtown"), api_of("issuer.downtown"), api_of("coordinator")
     permit = draft()
     number = act(receiver, permit, "submit").json()["data"]["number"]
     no_reason = issuer.post(f"/permits/{permit['id']}/reject", json={})
@@ -180,8 +170,8 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize(("steps", "actor", "verb", "status", "code"), FORBIDDEN,
                          ids=[f"{'+'.join(s) or 'draft'}:{a}:{v}" for s, a, v, *_ in FORBIDDEN])
-def test_forbidden_transitions(steps, actor, verb, status, code, as_role, draft):
-    receiver, issuer, coordinator = as_role("receiver.downtown"), as_role("issuer.downtown"), as_role("coordinator")
+def test_forbidden_transitions(steps, actor, verb, status, code, api_of, draft):
+    receiver, issuer, coordinator = api_of("receiver.downtown"), api_of("issuer.downtown"), api_of("coordinator")
     permit = draft()
     for step in steps:
         response = {
@@ -192,21 +182,21 @@ def test_forbidden_transitions(steps, actor, verb, status, code, as_role, draft)
             "cancel_c": lambda: act(coordinator, permit, "cancel", reason="Scope changed, not needed"),
         }[step]()
         assert response.status_code == 200, (step, response.text)
-    before = as_role("admin").get(f"/permits/{permit['id']}").json()["data"]
+    before = api_of("admin").get(f"/permits/{permit['id']}").json()["data"]
     body = {"reason": "A good enough reason"} if verb in ("reject", "cancel") else {}
-    response = act(as_role(actor), permit, verb, **body)
+    response = act(api_of(actor), permit, verb, **body)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     if code == "INVALID_STATE":
         assert before["status"] in response.json()["error"]["message"]
         assert {"field": "status", "message": before["status"]} in response.json()["error"]["details"]
-    after = as_role("admin").get(f"/permits/{permit['id']}").json()["data"]
+    after = api_of("admin").get(f"/permits/{permit['id']}").json()["data"]
     assert after["status"] == before["status"]
     assert after["version"] == before["version"]
 
 
-def test_coordinator_cancels_any_live_permit_with_a_reason(as_role, draft):
-    coordinator, receiver = as_role("coordinator"), as_role("receiver.downtown")
+def test_coordinator_cancels_any_live_permit_with_a_reason(api_of, draft):
+    coordinator, receiver = api_of("coordinator"), api_of("receiver.downtown")
     permit = draft()
     act(receiver, permit, "submit")
     assert coordinator.post(f"/permits/{permit['id']}/cancel", json={}).status_code == 422
@@ -214,10 +204,10 @@ def test_coordinator_cancels_any_live_permit_with_a_reason(as_role, draft):
     assert cancelled.json()["data"]["status"] == "CANCELLED"
 
 
-def test_separation_of_duties(as_role, new_api, ids, mailbox):
+def test_separation_of_duties(api_of, new_api, ids, mailbox):
     from devstack.api_client import unique_email
 
-    admin = as_role("admin")
+    admin = api_of("admin")
     email = unique_email("promoted")
     user = admin.post("/users", json={"email": email, "name": "Pat Promoted", "role": "RECEIVER",
                                      "projectIds": [ids["projects"]["DOWNTOWN"]]}).json()["data"]
@@ -246,14 +236,14 @@ def test_separation_of_duties(as_role, new_api, ids, mailbox):
     assert "Separation of duties" in own.json()["error"]["message"]
 
 
-def test_fifty_parallel_submits_get_fifty_consecutive_numbers(as_role, draft, templates, ids):
-    receiver = as_role("receiver.both")
+def test_fifty_parallel_submits_get_fifty_consecutive_numbers(api_of, draft, templates, ids):
+    receiver = api_of("receiver.both")
     permits = [draft(receiver="receiver.both", project="HARBOR") for _ in range(50)]
     for permit in permits:
         permit["type"] = "HW"
 
     def submit(permit):
-        api = as_role("receiver.both")
+        api = api_of("receiver.both")
         response = act(api, permit, "submit")
         api.session.close()
         return response
@@ -268,13 +258,13 @@ def test_fifty_parallel_submits_get_fifty_consecutive_numbers(as_role, draft, te
     receiver.session.close()
 
 
-def test_ten_parallel_approvals_make_one_transition(as_role, draft):
-    receiver = as_role("receiver.downtown")
+def test_ten_parallel_approvals_make_one_transition(api_of, draft):
+    receiver = api_of("receiver.downtown")
     permit = draft()
     act(receiver, permit, "submit")
 
     def approve(_):
-        api = as_role("issuer.downtown")
+        api = api_of("issuer.downtown")
         response = act(api, permit, "approve")
         api.session.close()
         return response.status_code
@@ -287,8 +277,8 @@ def test_ten_parallel_approvals_make_one_transition(as_role, draft):
     assert len(receiver.get(f"/permits/{permit['id']}").json()["data"]["signatures"]) == 1
 
 
-def test_a_retried_request_with_the_same_idempotency_key_acts_once(as_role, templates, ids):
-    receiver = as_role("receiver.downtown")
+def test_a_retried_request_with_the_same_idempotency_key_acts_once(api_of, templates, ids):
+    receiver = api_of("receiver.downtown")
     start = datetime.now(UTC) + timedelta(hours=1)
     body = {"templateId": templates["HW"], "projectId": ids["projects"]["DOWNTOWN"], "title": "Retry me",
             "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat()}
@@ -302,12 +292,12 @@ def test_a_retried_request_with_the_same_idempotency_key_acts_once(as_role, temp
     assert other.status_code == 422
 
 
-def test_visibility_through_list_get_and_timeline(as_role, draft):
+def test_visibility_through_list_get_and_timeline(api_of, draft):
     mine = draft()
-    act(as_role("receiver.downtown"), mine, "submit")
+    act(api_of("receiver.downtown"), mine, "submit")
     harbor = draft(receiver="receiver.harbor", project="HARBOR")
-    act(as_role("receiver.harbor"), harbor, "submit")
-    other_receiver, harbor_issuer = as_role("receiver.harbor"), as_role("issuer.harbor")
+    act(api_of("receiver.harbor"), harbor, "submit")
+    other_receiver, harbor_issuer = api_of("receiver.harbor"), api_of("issuer.harbor")
     for api in (other_receiver, harbor_issuer):
         assert api.get(f"/permits/{mine['id']}").status_code == 404
         assert api.get(f"/permits/{mine['id']}/timeline").status_code == 404
@@ -315,17 +305,17 @@ def test_visibility_through_list_get_and_timeline(as_role, draft):
         assert mine["id"] not in listed
     harbor_ids = {p["projectId"] for p in harbor_issuer.get("/permits", params={"limit": 100}).json()["data"]}
     assert harbor_ids == {harbor["projectId"]}
-    own = {p["requesterId"] for p in as_role("receiver.downtown").get("/permits", params={"limit": 100}
+    own = {p["requesterId"] for p in api_of("receiver.downtown").get("/permits", params={"limit": 100}
                                                                         ).json()["data"]}
     assert own == {mine["requesterId"]}
-    assert as_role("coordinator").get(f"/permits/{mine['id']}").status_code == 200
+    assert api_of("coordinator").get(f"/permits/{mine['id']}").status_code == 200
 
 
-def test_listing_filters_sorts_and_pages_with_a_cursor(as_role, draft):
-    receiver = as_role("receiver.downtown")
+def test_listing_filters_sorts_and_pages_with_a_cursor(api_of, draft):
+    receiver = api_of("receiver.downtown")
     for _ in range(5):
         act(receiver, draft(), "submit")
-    issuer = as_role("issuer.downtown")
+    issuer = api_of("issuer.downtown")
     page1 = issuer.get("/permits", params={"status": "SUBMITTED", "type": "HW", "limit": 3}).json()
     assert len(page1["data"]) == 3
     assert all(p["status"] == "SUBMITTED" for p in page1["data"])
@@ -344,27 +334,27 @@ def test_listing_filters_sorts_and_pages_with_a_cursor(as_role, draft):
     assert {d["field"] for d in bad.json()["error"]["details"]} == {"sort"}
 
 
-def test_pending_actions_per_role(as_role, draft):
+def test_pending_actions_per_role(api_of, draft):
     permit = draft()
-    act(as_role("receiver.downtown"), permit, "submit")
-    issuer_pending = as_role("issuer.downtown").get("/permits/pending-actions").json()["data"]
+    act(api_of("receiver.downtown"), permit, "submit")
+    issuer_pending = api_of("issuer.downtown").get("/permits/pending-actions").json()["data"]
     assert permit["id"] in {p["id"] for p in issuer_pending["permits"]}
-    act(as_role("issuer.downtown"), permit, "approve")
-    coordinator_pending = as_role("coordinator").get("/permits/pending-actions").json()["data"]
+    act(api_of("issuer.downtown"), permit, "approve")
+    coordinator_pending = api_of("coordinator").get("/permits/pending-actions").json()["data"]
     assert permit["id"] in {p["id"] for p in coordinator_pending["permits"]}
-    assert permit["id"] not in {p["id"] for p in as_role("issuer.downtown").get(
+    assert permit["id"] not in {p["id"] for p in api_of("issuer.downtown").get(
         "/permits/pending-actions").json()["data"]["permits"]}
 
 
-def test_drafts_are_checked_for_project_and_validity(as_role, templates, ids, draft):
-    receiver = as_role("receiver.downtown")
+def test_drafts_are_checked_for_project_and_validity(api_of, templates, ids, draft):
+    receiver = api_of("receiver.downtown")
     start = datetime.now(UTC) + timedelta(hours=1)
     base = {"templateId": templates["HW"], "title": "Checks", "validFrom": start.isoformat(),
             "validTo": (start + timedelta(days=1)).isoformat()}
     harbor = receiver.post("/permits", json={**base, "projectId": ids["projects"]["HARBOR"]})
     assert harbor.status_code == 422
     assert harbor.json()["error"]["details"][0]["field"] == "projectId"
-    assert as_role("issuer.downtown").post("/permits", json={**base, "projectId": ids["projects"]["DOWNTOWN"]}
+    assert api_of("issuer.downtown").post("/permits", json={**base, "projectId": ids["projects"]["DOWNTOWN"]}
                                            ).status_code == 403
     long = draft(validTo=(start + timedelta(days=9)).isoformat(), workStart="05:00", workEnd="04:00")
     problems = act(receiver, long, "submit").json()["error"]["details"]

@@ -6,13 +6,13 @@ This runs a system of its own: stopping the shared test Redis would disturb ever
 
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from devstack.api_client import Api
 from devstack.engines import Redis
 from devstack.images import png_base64
+from devstack.observe import emails_about, wait_until
 from devstack.samples import complete_hot_work
 from devstack.stack import running_system
 
@@ -63,25 +63,8 @@ def issuer_approvals(api, permit_id):
 
 def emails_to_receiver(stack, number):
     """Emails about the issuer's approval of one permit to its receiver, read back from the mail catcher."""
-    from email import message_from_bytes, policy
-
-    found = []
-    for path in Path(stack.endpoints.mail_dir).glob("*.eml"):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        subject = str(message["Subject"])
-        if number in subject and "approved by the issuer" in subject and \
-                str(message["X-Envelope-To"]).strip() == "receiver.downtown@permitto.example":
-            found.append(path.name)
-    return found
-
-
-def wait_until(check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.25)
-    return check()
+    return emails_about(stack.endpoints.mail_dir, number, phrase="approved by the issuer",
+                        to="receiver.downtown@permitto.example")
 
 
 def test_approvals_succeed_while_redis_is_down_and_notify_once_it_is_back(outage_system, apis):
