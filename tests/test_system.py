@@ -176,3 +176,21 @@ def test_every_link_make_up_prints_answers(system):
     for link in links:
         response = requests.get(link.replace("localhost", "127.0.0.1"), timeout=10)
         assert response.status_code == 200, link
+
+
+def test_a_body_the_service_never_read_does_not_break_the_next_request_on_that_connection(system, tokens):
+    """A role check refuses a 300 KB POST before reading its body; the connection must still carry the
+    next request (the gateway reuses pooled connections: a dropped one was a 502 for the next caller)."""
+    import http.client
+
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tokens['admin']}"}
+    body = json.dumps({"permitId": "00000000-0000-0000-0000-000000000000", "imageBase64": "x" * 300_000})
+    connection = http.client.HTTPConnection("127.0.0.1", system.ports["files"], timeout=10)
+    try:
+        for _ in range(3):
+            connection.request("POST", "/api/v1/files/signatures", body, headers)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 403
+    finally:
+        connection.close()

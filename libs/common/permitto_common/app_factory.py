@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -64,6 +64,18 @@ def create_base_app(
         limit = app.config.get("MAX_CONTENT_LENGTH")
         if limit is not None and (request.content_length or 0) > limit:
             raise RequestEntityTooLarge()
+
+    @app.after_request
+    def _drain_unread_body(response: Response) -> Response:
+        # An answer given before the body was read (a 403 on a large POST) leaves the rest on the socket;
+        # gunicorn still says keep-alive, then drops the connection when the next request arrives on it,
+        # and the gateway's pooled connection fails under the next caller. Reading the rest (at most
+        # MAX_CONTENT_LENGTH: larger bodies were refused above) keeps the connection usable.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if request.content_length and (limit is None or request.content_length <= limit):
+            while request.stream.read(64 * 1024):
+                pass
+        return response
 
     init_redis(app, settings.redis_url)
     def check_redis() -> None:
