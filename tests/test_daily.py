@@ -63,7 +63,7 @@ def timeline(api, permit):
     return [e["action"] for e in api.get(f"/permits/{permit['id']}/timeline").json()["data"]]
 
 
-def test_scheduler_down_over_eight_catches_up_once_then_confirmations_reactivate(system, clock, people, ids):
+def test_scheduler_down_over_the_deadline_catches_up_once_then_confirmations_reactivate(system, clock, people, ids):
     receiver, issuer, coordinator = people["receiver.downtown"], people["issuer.downtown"], people["coordinator"]
     start = tomorrow_at(6)
     clock(start)
@@ -72,7 +72,7 @@ def test_scheduler_down_over_eight_catches_up_once_then_confirmations_reactivate
 
     system.stop_process("permits-scheduler")
     try:
-        clock(tomorrow_at(8, 7))
+        clock(tomorrow_at(9, 7))  # the first day is due at 09:00: the 08:00 work start plus the grace
         time.sleep(5)  # more than a sweep period: nothing runs the sweep now
         assert status_of(receiver, permit) == "PENDING_DAILY"
     finally:

@@ -27,6 +27,7 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
         factory = app_ref if app_ref.endswith(")") else app_ref + "()"
         return [
             sys.executable, "-m", "gunicorn",
+            "--config", "python:permitto_common.gunicorn_conf",  # its own parse errors in our envelope
             "--bind", f"{host}:{port}",
             "--worker-class", env.get("GUNICORN_WORKER_CLASS", "gthread"),
             "--workers", env.get("WEB_CONCURRENCY", "2"),

@@ -13,6 +13,7 @@ from permitto_common.openapi import openapi_blueprint
 from permitto_common.security import set_session_fallback
 
 from . import models  # noqa: F401  (registers the tables for migrations)
+from .change_notices import init_change_notices
 from .commands import register_commands
 from .config import Settings
 from .extensions import db, jwt, migrate
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         jwt_private_key=settings.jwt_private_key,
         config=test_config,
     )
+    init_change_notices(app)
     register_commands(app)
     register_views(app)
     app.register_blueprint(openapi_blueprint("Permitto auth", "Accounts, sessions, users and projects."))

@@ -125,7 +125,8 @@ def create_project(actor: User, body: CreateProjectBody) -> Project:
         raise Forbidden("Only an administrator creates projects.")
     if db.session.scalar(select(Project).where(Project.code == body.code)) is not None:
         raise Conflict("A project with this code exists already.", details=[field_error("code", "already in use")])
-    project = Project(code=body.code, name=body.name, timezone=body.timezone, is_active=body.is_active)
+    project = Project(code=body.code, name=body.name, timezone=body.timezone, is_active=body.is_active,
+                      first_day_grace_minutes=body.first_day_grace_minutes)
     db.session.add(project)
     db.session.flush()
     audit.record("PROJECT_CREATED", actor_id=actor.id, target_project_id=project.id, code=project.code)

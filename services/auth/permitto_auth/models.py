@@ -42,13 +42,16 @@ Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 class Project(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "projects"
-    __table_args__ = (CheckConstraint("code ~ '^[A-Z][A-Z0-9_]{1,19}$'", name="code"),)
+    __table_args__ = (CheckConstraint("code ~ '^[A-Z][A-Z0-9_]{1,19}$'", name="code"),
+                      CheckConstraint("first_day_grace_minutes BETWEEN 0 AND 480", name="first_day_grace"))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The first work day of a new permit is due this long after work can first start (docs/domain.md).
+    first_day_grace_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -6,20 +6,16 @@ import uuid
 from typing import Literal, NotRequired, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import ConfigDict, EmailStr, Field, field_validator
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.pagination import PageQuery
+from permitto_common.validation import Body
 
 from .models import Project, User
 
 Role = Literal["SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER"]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True,
-                              str_strip_whitespace=True)
 
 
 class LoginBody(Body):
@@ -74,6 +70,10 @@ class UserQuery(PageQuery):
     q: str | None = Field(None, min_length=1, max_length=100)
 
 
+GRACE_HELP = ("minutes after work may first start under a newly approved permit (its work start, or the "
+              "approval if later) before the first day's confirmations are due")
+
+
 def _valid_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -89,6 +89,7 @@ class CreateProjectBody(Body):
     name: str = Field(min_length=2, max_length=200)
     timezone: str = Field("UTC", max_length=64)
     is_active: bool = True
+    first_day_grace_minutes: int = Field(60, ge=0, le=480, description=GRACE_HELP)
 
     _tz = field_validator("timezone")(_valid_timezone)
 
@@ -97,6 +98,7 @@ class UpdateProjectBody(Body):
     name: str | None = Field(None, min_length=2, max_length=200)
     timezone: str | None = Field(None, max_length=64)
     is_active: bool | None = None
+    first_day_grace_minutes: int | None = Field(None, ge=0, le=480, description=GRACE_HELP)
 
     @field_validator("timezone")
     @classmethod
@@ -131,6 +133,7 @@ class ProjectOut(TypedDict):
     name: str
     timezone: str
     isActive: bool
+    firstDayGraceMinutes: int
     createdAt: str
 
 
@@ -200,5 +203,6 @@ def project_out(project: Project) -> ProjectOut:
         "name": project.name,
         "timezone": project.timezone,
         "isActive": project.is_active,
+        "firstDayGraceMinutes": project.first_day_grace_minutes,
         "createdAt": project.created_at.isoformat(),
     }

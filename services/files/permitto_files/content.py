@@ -34,19 +34,38 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-_UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+MAX_NAME = 120
 
 
-def safe_name(name: str) -> str:
-    """No path, no control characters, no leading dots; letters of any script are kept."""
+def display_name(name: str) -> str:
+    """The name the user gave, as shown and downloaded: no path, no control or format characters
+    (a right-to-left override could disguise an extension), letters of every script kept."""
     name = unicodedata.normalize("NFC", name)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = _UNSAFE.sub("_", name).strip(" .")
-    name = re.sub(r"_+", "_", name)
-    if not name:
-        name = "file"
+    name = " ".join(name.split()).strip(" .")
+    return _shorten(name or "file", MAX_NAME)
+
+
+_NOT_KEY_SAFE = re.compile(r"[^A-Za-z0-9.\-]+")
+
+
+def storage_name(name: str) -> str:
+    """The same name as the tail of a storage key and a download's ASCII fallback: ASCII letters,
+    digits, dots and dashes only (accents folded where they can be, the rest one underscore)."""
+    ascii_only = "".join(ch if ch.isascii() else "" if unicodedata.combining(ch) else "_"
+                         for ch in unicodedata.normalize("NFKD", display_name(name)))
+    stem, dot, ext = ascii_only.rpartition(".")
+    stem, ext = (stem, ext) if dot else (ascii_only, "")
+    stem = _NOT_KEY_SAFE.sub("_", stem).strip("_.") or "file"
+    ext = _NOT_KEY_SAFE.sub("", ext)[:10]
+    return _shorten(stem + ("." + ext if ext else ""), 100)
+
+
+def _shorten(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
     stem, dot, ext = name.rpartition(".")
-    if dot and len(name) > 120:
-        name = stem[: 120 - len(ext) - 1] + "." + ext
-    return name[:120]
+    if dot and len(ext) < 12:
+        return stem[: limit - len(ext) - 1] + "." + ext
+    return name[:limit]

@@ -12,6 +12,8 @@ from flask import Flask, current_app
 
 from permitto_common.settings import ConfigError, Env
 
+from .content import storage_name
+
 _KEY = "permitto.storage"
 
 
@@ -83,7 +85,9 @@ def presigned_put(key: str, content_type: str) -> str:
 def presigned_get(key: str, *, filename: str | None = None) -> str:
     params: dict[str, Any] = {"Bucket": storage_settings().bucket, "Key": key}
     if filename:
-        params["ResponseContentDisposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+        # RFC 6266: an ASCII fallback for old clients, then the real name in UTF-8 for every other.
+        fallback = storage_name(filename).replace('"', "")
+        params["ResponseContentDisposition"] = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     url: str = storage_client().generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_URL_SECONDS)
     return url
 

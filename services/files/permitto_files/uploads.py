@@ -17,7 +17,15 @@ from permitto_common.jobs import QUEUE_FILES, QUEUE_PERMITS, enqueue
 from permitto_common.security import Identity
 
 from . import storage
-from .content import ALLOWED_TYPES, IMAGE_TYPES, MAX_FILE_BYTES, MAX_FILES_PER_PERMIT, safe_name, sniff
+from .content import (
+    ALLOWED_TYPES,
+    IMAGE_TYPES,
+    MAX_FILE_BYTES,
+    MAX_FILES_PER_PERMIT,
+    display_name,
+    sniff,
+    storage_name,
+)
 from .extensions import db
 from .models import StoredFile, Upload
 from .permits_client import DELETE_STATES, UPLOAD_STATES, permit_for
@@ -58,10 +66,11 @@ def request_upload(identity: Identity, *, permit_id: uuid.UUID, name: str, conte
         raise Conflict(f"A permit holds at most {MAX_FILES_PER_PERMIT} files.",
                        details=[field_error("permitId", f"already has {MAX_FILES_PER_PERMIT} files")])
     upload_id = uuid.uuid4()
-    name = safe_name(name)
+    name = display_name(name)
     upload = Upload(id=upload_id, permit_id=permit_id, uploader_id=uuid.UUID(identity.user_id),
                     uploader_role=identity.role, name=name, content_type=content_type, declared_size=size,
-                    key=f"temp/{upload_id}/{name}", expires_at=utcnow() + timedelta(seconds=storage.UPLOAD_URL_SECONDS))
+                    key=f"temp/{upload_id}/{storage_name(name)}",
+                    expires_at=utcnow() + timedelta(seconds=storage.UPLOAD_URL_SECONDS))
     db.session.add(upload)
     db.session.commit()
     return {"uploadId": str(upload.id), "key": upload.key, "method": "PUT",
@@ -101,7 +110,7 @@ def confirm(identity: Identity, upload_id: uuid.UUID) -> StoredFile:
     if _live_count(upload.permit_id) >= MAX_FILES_PER_PERMIT:
         raise _refuse(upload, f"the permit already has {MAX_FILES_PER_PERMIT} files", field="permitId")
     file_id = uuid.uuid4()
-    final_key = f"documents/{upload.permit_id}/{file_id}-{upload.name}"
+    final_key = f"documents/{upload.permit_id}/{file_id}-{storage_name(upload.name)}"
     storage.move(upload.key, final_key)
     stored = StoredFile(id=file_id, permit_id=upload.permit_id, uploader_id=upload.uploader_id, name=upload.name,
                         content_type=upload.content_type, size=size, key=final_key)

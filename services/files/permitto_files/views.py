@@ -6,13 +6,13 @@ import uuid
 from typing import Literal
 
 from flask import Blueprint, Flask, Response, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.errors import NotFound, ValidationFailed, field_error, success
 from permitto_common.openapi import documented
 from permitto_common.security import current_identity, require_auth, require_internal
-from permitto_common.validation import parse_body, parse_query
+from permitto_common.validation import Body, parse_body, parse_query
 
 from . import storage, uploads
 from .extensions import db
@@ -28,10 +28,6 @@ internal = Blueprint("internal", __name__, url_prefix="/internal")
 class FileDeleted(TypedDict):
     id: str
     deleted: bool
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class UploadUrlBody(Body):

@@ -8,7 +8,7 @@ import pytest
 from devstack.images import pdf, photo, png
 from permitto_common.database import utcnow
 from permitto_files import storage
-from permitto_files.content import safe_name, sniff
+from permitto_files.content import display_name, sniff, storage_name
 from permitto_files.extensions import db
 from permitto_files.jobs import cleanup_orphans, make_thumbnail
 from permitto_files.models import StoredFile, Upload
@@ -27,16 +27,19 @@ def test_type_comes_from_the_first_bytes(data, expected):
     assert sniff(data[:512]) == expected
 
 
-@pytest.mark.parametrize(("given", "safe"), [
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\ann\\gas test.pdf", "gas test.pdf"),
-    ("réseau\u0000\u202e.pdf", "réseau.pdf"),
-    ("...", "file"),
-    ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg"),
-    ("plan <v2>;rm -rf.png", "plan _v2_rm -rf.png"),
+@pytest.mark.parametrize(("given", "shown", "stored"), [
+    ("../../etc/passwd", "passwd", "passwd"),
+    ("C:\\Users\\ann\\gas test.pdf", "gas test.pdf", "gas_test.pdf"),
+    ("réseau\u0000\u202e.pdf", "réseau.pdf", "reseau.pdf"),
+    ("Schweißnaht.jpg", "Schweißnaht.jpg", "Schwei_naht.jpg"),
+    ("東京 現場.heic", "東京 現場.heic", "file.heic"),
+    ("...", "file", "file"),
+    ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg", "a" * 95 + ".jpeg"),
+    ("plan <v2>;rm -rf.png", "plan <v2>;rm -rf.png", "plan_v2_rm_-rf.png"),
 ])
-def test_names_are_made_safe(given, safe):
-    assert safe_name(given) == safe
+def test_names_are_kept_for_people_and_made_safe_for_storage(given, shown, stored):
+    assert display_name(given) == shown
+    assert storage_name(given) == stored
 
 
 @pytest.mark.parametrize("kind", ["jpeg", "png", "heic"])

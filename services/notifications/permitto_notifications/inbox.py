@@ -19,6 +19,7 @@ from permitto_common.jobs import QUEUE_NOTIFICATIONS, enqueue
 from permitto_common.redis_conn import get_redis
 
 from . import recipients
+from .channels.email import one_line
 from .channels.push import PUSHED_EVENTS
 from .extensions import db
 from .models import EmailDelivery, Event, Notification, Preference
@@ -138,7 +139,7 @@ def queue_email(*, dedupe_key: str, user_id: str | None, to: str, subject: str, 
     to hand to send_after_commit (a job must never run before the row it reads is committed)."""
     result = db.session.execute(insert(EmailDelivery).values(
         id=uuid.uuid4(), dedupe_key=dedupe_key, user_id=uuid.UUID(user_id) if user_id else None, to=to,
-        subject=subject, text_body=text, html_body=html, status="PENDING", attempts=0, created_at=utcnow(),
+        subject=one_line(subject), text_body=text, html_body=html, status="PENDING", attempts=0, created_at=utcnow(),
     ).on_conflict_do_nothing(constraint="uq_email_deliveries_dedupe_key").returning(EmailDelivery.id))
     delivery_id = result.scalar()
     return [str(delivery_id)] if delivery_id is not None else []

@@ -33,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
     auth_url = env.text("AUTH_URL")
-    init_directory(app, auth_url)
+    init_directory(app, auth_url, settings.redis_url)
     use_auth_for_session_checks(app, auth_url)
     init_files_client(app, env.text("FILES_URL"))
     init_relay(app, env.text("NOTIFICATIONS_URL"))

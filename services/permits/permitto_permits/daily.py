@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from permitto_common.errors import Conflict, Forbidden, field_error
+from permitto_common.errors import APIError, Conflict, Forbidden, field_error
 
 from . import audit, state_machine
+from .access import Actor
 from .extensions import db
 from .models import DailyApproval, Permit
 from .schemas import Confirmation, DayOut
@@ -38,6 +38,7 @@ REMINDER_LEAD = timedelta(hours=1)  # 07:00 for an 08:00 start
 EXPIRY_WARNING_LEAD = timedelta(hours=24)
 CYCLE_STATES = (APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED)
 ORDER = (RECEIVER, ISSUER, COORDINATOR)
+CONFIRMABLE = (PENDING_DAILY, SUSPENDED)  # a suspended permit's day is confirmed to resume it
 
 
 def local_instant(day: date, at: time, tz: str) -> datetime:
@@ -54,14 +55,23 @@ def current_day(permit: Permit) -> DailyApproval | None:
                              .order_by(DailyApproval.work_date.desc()).limit(1))
 
 
-def open_day(permit: Permit, day: date) -> DailyApproval | None:
-    """The record of a work day, made once; None when that day is past the permit's validity."""
-    deadline = local_instant(day, permit.work_start, permit.timezone)
-    if deadline >= permit.valid_to:
+def open_day(permit: Permit, day: date, now: datetime) -> DailyApproval | None:
+    """The record of a work day, made once; None when that day is past the permit's validity.
+
+    A day's confirmations are due at its work start. The permit's first day is due no earlier than
+    work can first start under it (the work start, or the approval or validity start if later) plus
+    the project's grace, so that a permit approved at 09:30 is not suspended at 09:30."""
+    work_start = local_instant(day, permit.work_start, permit.timezone)
+    if work_start >= permit.valid_to:
         return None
     record = db.session.scalar(select(DailyApproval).where(DailyApproval.permit_id == permit.id,
                                                            DailyApproval.work_date == day))
     if record is None:
+        deadline = work_start
+        first = db.session.scalar(select(DailyApproval.id).where(DailyApproval.permit_id == permit.id).limit(1))
+        if first is None:
+            can_start = max(work_start, permit.valid_from, permit.approved_at or now)
+            deadline = can_start + timedelta(minutes=permit.first_day_grace_minutes)
         record = DailyApproval(permit_id=permit.id, work_date=day, deadline_at=deadline)
         db.session.add(record)
         db.session.flush()
@@ -98,9 +108,9 @@ def _apply_once(permit: Permit, now: datetime) -> str | None:
         if now < permit.valid_from:
             return None
         day = max(local_date(now, tz), local_date(permit.valid_from, tz))
-        record = open_day(permit, day)
+        record = open_day(permit, day, now)
         if record is None:  # the whole remaining validity is past its last work start
-            record = open_day(permit, day - timedelta(days=1))
+            record = open_day(permit, day - timedelta(days=1), now)
         system_step(permit, "start_day", now, workDate=(record.work_date if record else day).isoformat())
         return "start_day"
     record = current_day(permit)
@@ -108,7 +118,7 @@ def _apply_once(permit: Permit, now: datetime) -> str | None:
         return None
     day_end = local_instant(record.work_date, permit.work_end, tz)
     if permit.status in (ACTIVE, SUSPENDED) and now >= day_end:
-        following = open_day(permit, record.work_date + timedelta(days=1))
+        following = open_day(permit, record.work_date + timedelta(days=1), now)
         if following is None:
             return None  # no work day left; expiry closes it
         if permit.status == ACTIVE:
@@ -165,39 +175,43 @@ def _slot(record: DailyApproval, role: str) -> tuple[datetime | None, uuid.UUID 
     return getattr(record, f"{key}_at"), getattr(record, f"{key}_by")
 
 
-@dataclass(frozen=True)
-class Confirmer:
-    id: uuid.UUID
-    role: str
-    project_ids: set[uuid.UUID]
-
-
-def confirm(permit: Permit, who: Confirmer, now: datetime) -> DailyApproval:
-    """One tap: the caller's confirmation of today's record. The caller holds the permit row lock."""
+def confirm_refusal(permit: Permit, who: Actor, now: datetime) -> APIError | None:
+    """Why this person cannot confirm the permit's day now, or None when the next tap is theirs."""
     if who.role not in ORDER:
-        raise Forbidden("Only the receiver, an issuer and a coordinator confirm a permit's day.")
+        return Forbidden("Only the receiver, an issuer and a coordinator confirm a permit's day.")
     if who.role == RECEIVER and permit.requester_id != who.id:
-        raise Forbidden("Only the receiver who requested this permit confirms for the crew.")
-    if who.role == ISSUER and permit.project_id not in who.project_ids:
-        raise Forbidden("You are not assigned to this permit's project.")
+        return Forbidden("Only the receiver who requested this permit confirms for the crew.")
     if who.role != RECEIVER and permit.requester_id == who.id:
-        raise Forbidden("Separation of duties: nobody confirms their own permit as approver.")
-    if permit.status not in (PENDING_DAILY, SUSPENDED):
-        raise Conflict(f"The permit is {permit.status}; there is no daily confirmation to give.",
-                       code="INVALID_STATE", details=[field_error("status", permit.status)])
+        return Forbidden("Separation of duties: nobody confirms their own permit as approver.")
+    if permit.status not in CONFIRMABLE:
+        return Conflict(f"The permit is {permit.status}; there is no daily confirmation to give.",
+                        code="INVALID_STATE", details=[field_error("status", permit.status)])
     today = local_date(now, permit.timezone)
     record = current_day(permit)
     if record is None or record.work_date != today:
-        raise Conflict(f"No daily approval is open for today ({today.isoformat()}) on this permit.",
-                       code="INVALID_STATE", details=[field_error("workDate", today.isoformat())])
-    position = ORDER.index(who.role)
+        return Conflict(f"No daily approval is open for today ({today.isoformat()}) on this permit.",
+                        code="INVALID_STATE", details=[field_error("workDate", today.isoformat())])
     if _slot(record, who.role)[0] is not None:
-        raise Conflict(f"The {who.role.lower()} confirmation for {today.isoformat()} is given already.",
-                       code="ALREADY_CONFIRMED")
-    for earlier in ORDER[:position]:
+        return Conflict(f"The {who.role.lower()} confirmation for {today.isoformat()} is given already.",
+                        code="ALREADY_CONFIRMED")
+    for earlier in ORDER[:ORDER.index(who.role)]:
         if _slot(record, earlier)[0] is None:
-            raise Conflict(f"Waiting for the {earlier.lower()}'s confirmation first (order: receiver, issuer, "
-                           "coordinator).", code="OUT_OF_ORDER", details=[field_error("waitingFor", earlier)])
+            return Conflict(f"Waiting for the {earlier.lower()}'s confirmation first (order: receiver, issuer, "
+                            "coordinator).", code="OUT_OF_ORDER", details=[field_error("waitingFor", earlier)])
+    # Last, as it asks auth: issuers confirm on their own projects only.
+    if who.role == ISSUER and permit.project_id not in who.project_ids():
+        return Forbidden("You are not assigned to this permit's project.")
+    return None
+
+
+def confirm(permit: Permit, who: Actor, now: datetime) -> DailyApproval:
+    """One tap: the caller's confirmation of today's record. The caller holds the permit row lock."""
+    refused = confirm_refusal(permit, who, now)
+    if refused is not None:
+        raise refused
+    today = local_date(now, permit.timezone)
+    record = current_day(permit)
+    assert record is not None  # confirm_refusal found today's record
     key = who.role.lower()
     setattr(record, f"{key}_at", now)
     setattr(record, f"{key}_by", who.id)
@@ -210,14 +224,6 @@ def confirm(permit: Permit, who: Confirmer, now: datetime) -> DailyApproval:
             permit.suspension_kind = permit.suspension_reason = None
             system_step(permit, "activate", now, workDate=today.isoformat())
     return record
-
-
-def pending_for(permit: Permit, role: str) -> str | None:
-    """The role whose confirmation the permit's current day waits for."""
-    record = current_day(permit)
-    if record is None or record.complete:
-        return None
-    return next((r for r in ORDER if _slot(record, r)[0] is None), None) if role else None
 
 
 def day_out(record: DailyApproval, names: dict[str, dict[str, Any]]) -> DayOut:

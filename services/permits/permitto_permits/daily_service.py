@@ -9,21 +9,16 @@ from sqlalchemy import select
 from permitto_common.errors import APIError
 
 from . import clock, daily, relay
+from .access import Actor, visibility_filter, visible_permit
 from .directory import directory
 from .extensions import db
-from .lifecycle import Actor, visibility_filter, visible_permit
 from .models import DailyApproval, Permit
 from .schemas import DailyResult, DayOut
-from .state_machine import ISSUER, PENDING_DAILY, SUSPENDED
-
-
-def _confirmer(actor: Actor) -> daily.Confirmer:
-    return daily.Confirmer(actor.id, actor.role, actor.project_ids() if actor.role == ISSUER else set())
 
 
 def confirm_one(actor: Actor, permit_id: uuid.UUID) -> tuple[Permit, DailyApproval]:
     permit = visible_permit(actor, permit_id, lock=True)
-    record = daily.confirm(permit, _confirmer(actor), clock.now())
+    record = daily.confirm(permit, actor, clock.now())
     db.session.commit()
     relay.kick()
     return visible_permit(actor, permit_id), record
@@ -56,10 +51,7 @@ def days(actor: Actor, permit_id: uuid.UUID) -> list[DayOut]:
 
 def awaiting_me(actor: Actor) -> list[Permit]:
     """Permits whose current day waits for the caller's confirmation (for 'my pending actions')."""
-    stmt = visibility_filter(actor, select(Permit)).where(Permit.status.in_([PENDING_DAILY, SUSPENDED]))
-    mine = []
-    for permit in db.session.scalars(stmt.order_by(Permit.valid_to).limit(200)):
-        if daily.pending_for(permit, actor.role) == actor.role and (
-                actor.role != "RECEIVER" or permit.requester_id == actor.id):
-            mine.append(permit)
-    return mine
+    stmt = visibility_filter(actor, select(Permit)).where(Permit.status.in_(daily.CONFIRMABLE))
+    now = clock.now()
+    return [permit for permit in db.session.scalars(stmt.order_by(Permit.valid_to).limit(200))
+            if daily.confirm_refusal(permit, actor, now) is None]

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from permitto_common.errors import APIError, Conflict
 
 from . import audit, clock
+from .access import Actor, visible_permit
 from .directory import directory
 from .extensions import db
-from .lifecycle import Actor, visible_permit
 from .models import DailyApproval, Permit
 from .pdf.render import PermitDocument, SignatureBlock, render
 from .schemas import PdfLink

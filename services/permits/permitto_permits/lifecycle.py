@@ -8,27 +8,26 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Row, Select, false, func, or_, select
+from sqlalchemy import Row, false, func, select
 from sqlalchemy.orm import load_only, selectinload
 
-from permitto_common.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from permitto_common.errors import APIError, Conflict, Forbidden, ValidationFailed, field_error
 from permitto_common.jobs import QUEUE_PERMITS, enqueue
-from permitto_common.security import current_identity
 
 from . import audit, clock, daily, relay, state_machine
+from .access import Actor, refusal, visibility_filter, visible_permit
 from .directory import directory
 from .extensions import db
 from .models import AuditEntry, Permit, Signature, Template, TemplateVersion
 from .numbers import next_number
 from .schemas import CreatePermitBody, PermitQuery, SectionCheck, TimelineEntry, UpdatePermitBody
 from .signatures import signature_by_id, store_signature
-from .state_machine import ADMIN, COORDINATOR, DRAFT, ISSUER, RECEIVER
+from .state_machine import COORDINATOR, DRAFT, ISSUER, RECEIVER
 from .template_schema import section_keys, validate_form
 from .templates_service import latest
 
@@ -36,43 +35,7 @@ log = logging.getLogger(__name__)
 MAX_VALIDITY = timedelta(days=7)
 STANDARD_HOURS = (time(6, 0), time(20, 0))  # outside them a permit needs the extended-hours flag
 COUNT_CAP = 10_000
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: uuid.UUID
-    role: str
-
-    @classmethod
-    def current(cls) -> Actor:
-        identity = current_identity()
-        return cls(uuid.UUID(identity.user_id), identity.role)
-
-    def project_ids(self) -> set[uuid.UUID]:
-        return {uuid.UUID(p) for p in directory().project_ids_of(self.id)}
-
-
-# visibility -------------------------------------------------------------------------------------------
-def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
-    if actor.role == ADMIN:
-        return stmt
-    submitted_or_mine = or_(Permit.submitted_at.is_not(None), Permit.requester_id == actor.id)
-    if actor.role == COORDINATOR:
-        return stmt.where(submitted_or_mine)
-    if actor.role == ISSUER:
-        return stmt.where(Permit.project_id.in_(actor.project_ids()), submitted_or_mine)
-    return stmt.where(Permit.requester_id == actor.id)
-
-
-def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:
-    stmt = visibility_filter(actor, select(Permit).where(Permit.id == permit_id))
-    if lock:
-        stmt = stmt.with_for_update()
-    permit = db.session.scalar(stmt.options(selectinload(Permit.signatures), selectinload(Permit.template_version)))
-    if permit is None:
-        raise NotFound("No such permit.")  # someone else's permit does not exist for you
-    found: Permit = permit
-    return found
+DAILY_VERB = "daily-approve"
 
 
 # validity ---------------------------------------------------------------------------------------------
@@ -80,10 +43,19 @@ def localize(moment: datetime, tz: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
 
 
+VALID_TO_ORDER = field_error("validTo", "must be after validFrom")
+
+
+def require_validity_order(permit: Permit) -> None:
+    """Even a draft keeps its window in order (the database insists): a user's slip is a 422, not a 500."""
+    if permit.valid_from >= permit.valid_to:
+        raise ValidationFailed([VALID_TO_ORDER])
+
+
 def validity_problems(permit: Permit, *, now: datetime) -> list[dict[str, str]]:
     problems = []
     if permit.valid_from >= permit.valid_to:
-        problems.append(field_error("validTo", "must be after validFrom"))
+        problems.append(VALID_TO_ORDER)
     elif permit.valid_to - permit.valid_from > MAX_VALIDITY:
         problems.append(field_error("validTo", "a standard permit is valid for at most 7 days"))
     if permit.valid_to <= now:
@@ -114,10 +86,12 @@ def create_permit(actor: Actor, body: CreatePermitBody) -> Permit:
     tz = project["timezone"]
     permit = Permit(
         project_id=body.project_id, project_code=project["code"], timezone=tz, type=template.type,  # type: ignore[union-attr]
+        first_day_grace_minutes=project.get("firstDayGraceMinutes", 60),
         template_version_id=version.id, title=body.title, requester_id=actor.id, form_data=body.form_data,
         valid_from=localize(body.valid_from, tz), valid_to=localize(body.valid_to, tz),
         work_start=body.work_start, work_end=body.work_end, extended_hours=body.extended_hours,
     )
+    require_validity_order(permit)
     db.session.add(permit)
     db.session.flush()
     audit.record(permit, "created", actor_id=actor.id, actor_role=actor.role, to_status=DRAFT,
@@ -153,6 +127,7 @@ def update_draft(actor: Actor, permit_id: uuid.UUID, body: UpdatePermitBody, if_
         if key in ("valid_from", "valid_to"):
             value = localize(value, permit.timezone)
         setattr(permit, key, value)
+    require_validity_order(permit)
     permit.version += 1
     audit.record(permit, "updated", actor_id=actor.id, actor_role=actor.role,
                  details={"fields": sorted(changes) + (sorted(body.form_data) if body.form_data else [])})
@@ -183,6 +158,16 @@ def check_sections(actor: Actor, permit_id: uuid.UUID, sections: list[str] | Non
 
 
 # transitions ------------------------------------------------------------------------------------------
+def allowed_actions(actor: Actor, permit: Permit) -> list[str]:
+    """The verbs this actor may use on this permit now: the same checks the verbs themselves make
+    (role, state, ownership, membership, separation of duties), the daily confirmation included."""
+    verbs = {verb for verb in state_machine.VERBS for step in state_machine.candidates(verb, permit.status)
+             if refusal(actor, permit, step) is None}
+    if permit.status in daily.CONFIRMABLE and daily.confirm_refusal(permit, actor, clock.now()) is None:
+        verbs.add(DAILY_VERB)
+    return sorted(verbs)
+
+
 def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | None = None,
                signature_b64: str | None = None, signature_id: uuid.UUID | None = None,
                comment: str | None = None) -> Permit:
@@ -201,13 +186,9 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
             details=[field_error("status", permit.status)] + [field_error("allowedActions", a) for a in allowed],
         )
     step = options[0]
-    if step.owner_only and permit.requester_id != actor.id:
-        raise Forbidden("Only the receiver who requested this permit can do this.")
-    # Issuers act on their projects only; coordinators and administrators are site-wide.
-    if step.member_only and actor.role == ISSUER and permit.project_id not in actor.project_ids():
-        raise Forbidden("You are not assigned to this permit's project.")
-    if step.not_requester and permit.requester_id == actor.id:
-        raise Forbidden("Separation of duties: nobody approves or rejects their own permit.")
+    refused = refusal(actor, permit, step)
+    if refused:
+        raise Forbidden(refused)
     if step.reason and not reason:
         raise ValidationFailed([field_error("reason", "a reason is required")])
     now = clock.now()
@@ -257,7 +238,7 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
         audit.emit(permit, step.event, actor_id=actor.id, fromStatus=previous, reason=reason)
     if step.action == "reinstate":
         # Back in the daily cycle: today's record is opened if needed; if it is complete, work resumes.
-        record = daily.open_day(permit, daily.local_date(now, permit.timezone))
+        record = daily.open_day(permit, daily.local_date(now, permit.timezone), now)
         if record is not None and record.complete:
             daily.system_step(permit, "activate", now, workDate=record.work_date.isoformat())
     if step.action == "final_approve":

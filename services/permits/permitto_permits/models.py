@@ -78,6 +78,8 @@ class Permit(db.Model):  # type: ignore[name-defined,misc]
     project_id: Mapped[uuid.UUID]
     project_code: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The project's grace for the first work day, taken with the time zone when the permit is created.
+    first_day_grace_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     type: Mapped[str] = mapped_column(String(4))
     template_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("template_versions.id"))
     title: Mapped[str] = mapped_column(String(200))

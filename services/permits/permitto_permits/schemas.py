@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 from sqlalchemy import Row
 from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
+
+from permitto_common.validation import Body, Text
 
 from .models import Permit, Template, TemplateVersion
 from .state_machine import STATES
@@ -18,21 +19,16 @@ PermitType = Literal["HW", "CSE", "WAH", "EW"]
 Status = Literal[STATES]  # type: ignore[valid-type]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True,
-                              str_strip_whitespace=True)
-
-
 class CreateTemplateBody(Body):
     type: PermitType
     name: str = Field(min_length=3, max_length=200)
-    description: str = Field("", max_length=4000)
+    description: Text = Field("", max_length=4000)
     schema_: dict[str, Any] = Field(alias="schema")
 
 
 class UpdateTemplateBody(Body):
     name: str | None = Field(None, min_length=3, max_length=200)
-    description: str | None = Field(None, max_length=4000)
+    description: Text | None = Field(None, max_length=4000)
     is_active: bool | None = None
     schema_: dict[str, Any] | None = Field(None, alias="schema")
 
@@ -85,12 +81,12 @@ class SignatureIn(Body):
 
 class ApproveBody(Body):
     signature: SignatureIn
-    comment: str | None = Field(None, max_length=2000)
+    comment: Text | None = Field(None, max_length=2000)
 
 
 class CloseBody(Body):
     signature: SignatureIn
-    completion_notes: str = Field(min_length=5, max_length=4000)
+    completion_notes: Text = Field(min_length=5, max_length=4000)
 
 
 class BulkDailyBody(Body):
@@ -104,11 +100,11 @@ class AnalyticsQuery(Body):
 
 
 class ReasonBody(Body):
-    reason: str = Field(min_length=5, max_length=2000)
+    reason: Text = Field(min_length=5, max_length=2000)
 
 
 class CancelBody(Body):
-    reason: str | None = Field(None, min_length=5, max_length=2000)
+    reason: Text | None = Field(None, min_length=5, max_length=2000)
 
 
 class PermitQuery(Body):

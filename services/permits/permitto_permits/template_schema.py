@@ -3,6 +3,7 @@ section and field; and the validation of a permit's form data against a pinned v
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, time
 from typing import Any, Literal
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from permitto_common.errors import ValidationFailed, field_error
-from permitto_common.validation import errors_to_details
+from permitto_common.validation import LINE_BREAKS, errors_to_details
 
 FieldType = Literal["text", "textarea", "number", "date", "time", "select", "multiselect", "checkbox", "radio",
                     "file-upload"]
@@ -115,6 +116,8 @@ def _check_value(spec: FieldSpec, value: Any) -> str | None:
     if kind in ("text", "textarea"):
         if not isinstance(value, str):
             return "must be text"
+        if kind == "text" and not LINE_BREAKS.isdisjoint(value):
+            return "must be a single line (use a text area for several)"
         if spec.minLength is not None and len(value) < spec.minLength:
             return f"must be at least {spec.minLength} characters"
         if spec.maxLength is not None and len(value) > spec.maxLength:
@@ -124,6 +127,8 @@ def _check_value(spec: FieldSpec, value: Any) -> str | None:
     elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             return "must be a number"
+        if not math.isfinite(value):
+            return "must be a finite number"
         if spec.min is not None and value < spec.min:
             return f"must be at least {spec.min:g}"
         if spec.max is not None and value > spec.max:

@@ -9,28 +9,30 @@ import pytest
 
 from permitto_common.errors import APIError
 from permitto_permits import daily
+from permitto_permits.access import Actor
 from permitto_permits.commands import seed_templates
 from permitto_permits.extensions import db
 from permitto_permits.models import AuditEntry, OutboxEvent, Permit, TemplateVersion
 
 NY = "America/New_York"
 PROJECT = uuid.uuid4()
-RECEIVER = daily.Confirmer(uuid.uuid4(), "RECEIVER", set())
-ISSUER = daily.Confirmer(uuid.uuid4(), "ISSUER", {PROJECT})
-COORDINATOR = daily.Confirmer(uuid.uuid4(), "COORDINATOR", set())
+RECEIVER = Actor.known(uuid.uuid4(), "RECEIVER", set())
+ISSUER = Actor.known(uuid.uuid4(), "ISSUER", {PROJECT})
+COORDINATOR = Actor.known(uuid.uuid4(), "COORDINATOR", set())
 
 
 def at(day, hh, mm=0, tz=NY):
     return datetime.combine(day, time(hh, mm), tzinfo=ZoneInfo(tz))
 
 
-def approved_permit(valid_from, valid_to, tz=NY):
+def approved_permit(valid_from, valid_to, tz=NY, grace=0):
+    """An APPROVED permit; its project gives no first-day grace unless told (the grace has its own test)."""
     seed_templates()
     version = db.session.scalars(db.select(TemplateVersion).limit(1)).one()
     number = f"SITE-HW-2026-{uuid.uuid4().hex[:6]}"
     permit = Permit(project_id=PROJECT, project_code="SITE", timezone=tz, type="HW", number=number,
                     template_version_id=version.id, title="Weld", status="APPROVED", requester_id=RECEIVER.id,
-                    valid_from=valid_from, valid_to=valid_to, submitted_at=valid_from)
+                    valid_from=valid_from, valid_to=valid_to, submitted_at=valid_from, first_day_grace_minutes=grace)
     db.session.add(permit)
     db.session.flush()
     return permit
@@ -139,10 +141,10 @@ def test_confirmations_check_role_ownership_project_and_state(app):
     with pytest.raises(APIError, match="no daily confirmation"):
         daily.confirm(permit, RECEIVER, at(monday, 5))  # still APPROVED: the day has not started
     daily.apply_due(permit, at(monday, 6, 30))
-    stranger = daily.Confirmer(uuid.uuid4(), "RECEIVER", set())
+    stranger = Actor.known(uuid.uuid4(), "RECEIVER", set())
     with pytest.raises(APIError, match="requested this permit"):
         daily.confirm(permit, stranger, at(monday, 7))
-    outsider = daily.Confirmer(uuid.uuid4(), "ISSUER", set())
+    outsider = Actor.known(uuid.uuid4(), "ISSUER", set())
     daily.confirm(permit, RECEIVER, at(monday, 7))
     with pytest.raises(APIError, match="not assigned"):
         daily.confirm(permit, outsider, at(monday, 7, 1))
@@ -163,3 +165,24 @@ def test_sweep_handles_every_permit_once_and_is_idempotent(app):
         assert permit.status == "SUSPENDED"
         assert actions(permit).count("deadline_suspend") == 1
     assert second.get("deadline_suspend", 0) == 0 or all(p.status == "SUSPENDED" for p in permits)
+
+
+def test_the_first_day_is_due_after_work_can_first_start_plus_the_projects_grace(app):
+    monday = date(2026, 6, 1)
+    # approved at 09:30, after the 08:00 work start: due 10:30 with a 60-minute grace, not at once
+    late = approved_permit(at(monday, 6), at(monday + timedelta(days=2), 17), grace=60)
+    late.approved_at = at(monday, 9, 30)
+    assert daily.apply_due(late, at(monday, 9, 30)) == ["start_day", "reminder"]
+    assert late.status == "PENDING_DAILY"
+    assert daily.current_day(late).deadline_at == at(monday, 10, 30)
+    assert daily.apply_due(late, at(monday, 10, 29)) == []
+    assert daily.apply_due(late, at(monday, 10, 30)) == ["deadline_suspend"]
+    # approved the evening before: the first day is due at the work start plus the grace
+    early = approved_permit(at(monday, 6), at(monday + timedelta(days=2), 17), grace=45)
+    early.approved_at = at(monday - timedelta(days=1), 18)
+    daily.apply_due(early, at(monday, 6, 30))
+    assert daily.current_day(early).deadline_at == at(monday, 8, 45)
+    # the next days keep the work start
+    confirm_all(early, at(monday, 8))
+    daily.apply_due(early, at(monday, 17, 1))
+    assert daily.current_day(early).deadline_at == at(monday + timedelta(days=1), 8)

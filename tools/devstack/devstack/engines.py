@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,15 +54,50 @@ def wait_for_port(port: int, *, timeout: float, proc: subprocess.Popen[bytes] | 
     raise EngineError(f"{what or 'process'} did not listen on port {port} within {timeout:.0f} s")
 
 
-def stop_process(proc: subprocess.Popen[bytes] | None, *, grace: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes] | None, *, grace: float = 10.0,
+                 hurry: Callable[[], bool] = lambda: False) -> None:
+    """SIGTERM, then SIGKILL after the grace period, or at once when hurry() turns true."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and not hurry():
+        try:
+            proc.wait(0.2)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    if proc.poll() is None:
         proc.kill()
         proc.wait(5)
+
+
+def process_alive(pid: int, marker: str) -> bool:
+    """Whether pid is still the process recorded: its command line or environment holds the marker
+    (a reused pid runs something else)."""
+    found = False
+    for part in ("cmdline", "environ"):
+        try:
+            found = found or marker.encode() in Path(f"/proc/{pid}/{part}").read_bytes()
+        except OSError:
+            continue
+    return found
+
+
+def kill_group(pid: int, *, grace: float = 10.0) -> None:
+    """Stop a process and every process it started in its session (each is started as a group leader)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 5)
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.1)
 
 
 def _pg_bin() -> Path:
@@ -155,10 +191,18 @@ class Postgres:
             timeout=90,
         )
 
-    def stop(self) -> None:
+    def stop(self, *, immediate: bool = False) -> None:
         if (self.data_dir / "postmaster.pid").exists():
-            subprocess.run([pg_tool("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                           user=self._run_as, capture_output=True, timeout=60, cwd="/")
+            subprocess.run([pg_tool("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate" if immediate else "fast",
+                            "-w", "stop"], user=self._run_as, capture_output=True, timeout=60, cwd="/")
+
+    def stop_leftover(self) -> bool:
+        """Stop a server that an earlier run left behind (pg_ctl daemonises it: it outlives its parent)."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return False
+        self._prepare_user()
+        self.stop()
+        return True
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

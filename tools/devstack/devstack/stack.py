@@ -12,7 +12,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import IO, TypeVar
 
 from permitto_common.keygen import ensure_keys
 
-from .engines import MailCatcher, Postgres, Redis, S3Server, stop_process
+from .engines import MailCatcher, Postgres, Redis, S3Server, kill_group, process_alive, stop_process
 from .processes import BUCKET, SERVICE_BY_NAME, SERVICES, Endpoints, Process, processes, service_env
 
 E = TypeVar("E")
@@ -49,6 +50,41 @@ class Stack:
     running: dict[str, Running] = field(default_factory=dict)
     _engines: list[object] = field(default_factory=list)
     endpoints: Endpoints | None = None
+    hurry: Callable[[], bool] = lambda: False  # when true, stopping kills instead of waiting
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # in every process's environment
+
+    # what runs, on disk: a `make up` that died is cleaned up after by the next one ----------------
+    @property
+    def pid_file(self) -> Path:
+        return self.var_dir / "processes.json"
+
+    def _record_pids(self) -> None:
+        marker = f"PERMITTO_RUN_ID={self.run_id}"
+        pids = {name: {"pid": r.popen.pid, "marker": marker} for name, r in self.running.items()}
+        for engine in self._engines:
+            proc = getattr(engine, "proc", None)
+            if proc is not None and proc.poll() is None:
+                pids[type(engine).__name__] = {"pid": proc.pid, "marker": str(proc.args[0] if isinstance(
+                    proc.args, list) else proc.args)}
+        tmp = self.pid_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(pids))
+        tmp.replace(self.pid_file)
+
+    def reap_leftovers(self) -> list[str]:
+        """Stop what an earlier run in this folder recorded and left running; returns what was stopped."""
+        stopped = []
+        try:
+            recorded = json.loads(self.pid_file.read_text())
+        except (OSError, ValueError):
+            recorded = {}
+        for name, entry in recorded.items():
+            if process_alive(int(entry["pid"]), entry["marker"]):
+                kill_group(int(entry["pid"]))
+                stopped.append(name)
+        if not self.database_url and Postgres(self.var_dir / "postgres", self.ports["postgres"]).stop_leftover():
+            stopped.append("Postgres")
+        self.pid_file.unlink(missing_ok=True)
+        return stopped
 
     # engines -------------------------------------------------------------------------------------
     def start_engines(self) -> Endpoints:
@@ -93,6 +129,7 @@ class Stack:
         mail = MailCatcher(self.ports["smtp"], self.var_dir / "mail")
         mail.start()
         self._engines.append(mail)
+        self._record_pids()
 
         self.endpoints = Endpoints(
             ports=self.ports,
@@ -117,6 +154,7 @@ class Stack:
         env = dict(os.environ)
         env.update(service_env(SERVICE_BY_NAME[service_name], self.endpoints))
         env.update(self.overrides.get(service_name, {}))
+        env["PERMITTO_RUN_ID"] = self.run_id
         return env
 
     # one-shot steps -------------------------------------------------------------------------------
@@ -157,6 +195,7 @@ class Stack:
         pump.start()
         running = Running(process, popen, pump)
         self.running[process.name] = running
+        self._record_pids()
         return running
 
     def _pump(self, name: str, stream: IO[bytes] | None, log_file: IO[bytes]) -> None:
@@ -177,7 +216,7 @@ class Stack:
     def stop_process(self, name: str) -> None:
         running = self.running.pop(name, None)
         if running is not None:
-            stop_process(running.popen, grace=15)
+            stop_process(running.popen, grace=15, hurry=self.hurry)
             if running.pump is not None:
                 running.pump.join(5)  # the pump closes the pipe and the log once output ends
 
@@ -219,13 +258,16 @@ class Stack:
         for name in reversed(list(self.running)):
             self.stop_process(name)
         for engine in reversed(self._engines):
-            stop = getattr(engine, "stop", None)
-            if stop is not None:
-                try:
-                    stop()
-                except Exception as exc:  # keep stopping the rest
-                    print(f"warning: stopping {type(engine).__name__} failed: {exc}", file=sys.stderr)
+            try:
+                if isinstance(engine, Postgres):
+                    engine.stop(immediate=self.hurry())
+                else:
+                    engine.stop()  # type: ignore[attr-defined]
+            except Exception as exc:  # keep stopping the rest
+                print(f"warning: stopping {type(engine).__name__} failed: {exc}", file=sys.stderr)
         self._engines.clear()
+        if self.var_dir.exists():
+            self.pid_file.unlink(missing_ok=True)
 
 
 @contextmanager

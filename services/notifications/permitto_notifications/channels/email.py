@@ -22,6 +22,17 @@ class DeliveryError(Exception):
     """The provider refused or could not be reached; the job retries with backoff."""
 
 
+SUBJECT_LIMIT = 250
+
+
+def one_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """Text made safe for a header: every run of white space or control characters (line breaks of
+    any kind included) becomes one space, so no title can break the subject or inject a header."""
+    cleaned = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text)
+    collapsed = " ".join(cleaned.split())
+    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class Email:
     to: str

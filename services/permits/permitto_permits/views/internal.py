@@ -9,8 +9,8 @@ from flask import Blueprint, Response, request
 from permitto_common.errors import NotFound, ValidationFailed, field_error, success
 from permitto_common.security import require_internal
 
+from ..access import Actor, visibility_filter
 from ..extensions import db
-from ..lifecycle import Actor, visibility_filter
 from ..models import Permit
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")

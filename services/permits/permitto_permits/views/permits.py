@@ -13,8 +13,8 @@ from permitto_common.openapi import documented
 from permitto_common.security import require_auth
 from permitto_common.validation import parse_body, parse_query
 
-from .. import analytics, audit, daily_service, documents, lifecycle
-from ..lifecycle import Actor
+from .. import access, analytics, audit, daily_service, documents, lifecycle
+from ..access import Actor
 from ..models import Permit
 from ..schemas import (
     AnalyticsOut,
@@ -40,13 +40,12 @@ from ..schemas import (
     permit_out,
     permit_summary,
 )
-from ..state_machine import verbs_from
 
 bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
 def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    response = success(permit_out(permit, verbs_from(permit.status, actor.role)), status=status)
+    response = success(permit_out(permit, lifecycle.allowed_actions(actor, permit)), status=status)
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
@@ -114,7 +113,7 @@ def analytics_view() -> Response:
 @require_auth()
 def get_permit(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
-    return _one(lifecycle.visible_permit(actor, permit_id), actor)
+    return _one(access.visible_permit(actor, permit_id), actor)
 
 
 @bp.patch("/<uuid:permit_id>")
@@ -250,5 +249,5 @@ def timeline(permit_id: uuid.UUID) -> Response:
 @documented("Check the permit's hash-chained audit trail", response=ChainCheck)
 @require_auth()
 def verify_audit(permit_id: uuid.UUID) -> Response:
-    permit = lifecycle.visible_permit(Actor.current(), permit_id)
+    permit = access.visible_permit(Actor.current(), permit_id)
     return success(audit.verify_chain(permit.id))

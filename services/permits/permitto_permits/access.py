@@ -1,0 +1,79 @@
+"""Who is acting, and what of the permits they may see and do (docs/domain.md, roles and visibility)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
+
+from permitto_common.errors import NotFound
+from permitto_common.security import current_identity
+
+from .directory import directory
+from .extensions import db
+from .models import Permit
+from .state_machine import ADMIN, COORDINATOR, ISSUER, Transition
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The one type for "who is acting": a person through the API (the sweeps act as SYSTEM, no Actor)."""
+
+    id: uuid.UUID
+    role: str
+    _projects: list[set[uuid.UUID]] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def current(cls) -> Actor:
+        identity = current_identity()
+        return cls(uuid.UUID(identity.user_id), identity.role)
+
+    @classmethod
+    def known(cls, user_id: uuid.UUID, role: str, project_ids: set[uuid.UUID]) -> Actor:
+        """An actor whose projects are already known (jobs and tests that hold them)."""
+        return cls(user_id, role, [set(project_ids)])
+
+    def project_ids(self) -> set[uuid.UUID]:
+        """The projects the actor is assigned to, asked of auth once per request."""
+        if not self._projects:
+            self._projects.append({uuid.UUID(p) for p in directory().project_ids_of(self.id)})
+        return self._projects[0]
+
+
+def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
+    if actor.role == ADMIN:
+        return stmt
+    submitted_or_mine = or_(Permit.submitted_at.is_not(None), Permit.requester_id == actor.id)
+    if actor.role == COORDINATOR:
+        return stmt.where(submitted_or_mine)
+    if actor.role == ISSUER:
+        return stmt.where(Permit.project_id.in_(actor.project_ids()), submitted_or_mine)
+    return stmt.where(Permit.requester_id == actor.id)
+
+
+def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:
+    stmt = visibility_filter(actor, select(Permit).where(Permit.id == permit_id))
+    if lock:
+        stmt = stmt.with_for_update()
+    permit = db.session.scalar(stmt.options(selectinload(Permit.signatures), selectinload(Permit.template_version)))
+    if permit is None:
+        raise NotFound("No such permit.")  # someone else's permit does not exist for you
+    found: Permit = permit
+    return found
+
+
+def refusal(actor: Actor, permit: Permit, step: Transition) -> str | None:
+    """Why this actor may not take this step on this permit (its role and state aside), or None."""
+    if actor.role not in step.roles:
+        return f"A {actor.role} cannot {step.action.replace('_', ' ')} a permit."
+    if step.owner_only and permit.requester_id != actor.id:
+        return "Only the receiver who requested this permit can do this."
+    # Issuers act on their projects only; coordinators and administrators are site-wide.
+    if step.member_only and actor.role == ISSUER and permit.project_id not in actor.project_ids():
+        return "You are not assigned to this permit's project."
+    if step.not_requester and permit.requester_id == actor.id:
+        return "Separation of duties: nobody approves or rejects their own permit."
+    return None
