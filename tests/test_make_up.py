@@ -120,7 +120,8 @@ def test_signals_are_one_request_within_a_second_and_a_later_one_hurries_the_sto
     with pytest.raises(StopRequested):
         signals.handle(signal.SIGTERM, None)  # while starting, the first one unwinds the start
     signals.handle(signal.SIGTERM, None)  # the same request, delivered twice
-    assert signals.stopping and not signals.hurried()
+    assert signals.stopping
+    assert not signals.hurried()
     time.sleep(SAME_REQUEST + 0.1)
     signals.handle(signal.SIGINT, None)
     assert signals.hurried()

@@ -41,6 +41,7 @@ def create_base_app(
         MAX_CONTENT_LENGTH=DEFAULT_MAX_BODY,
         INTERNAL_API_TOKEN=settings.internal_token,
         APP_URL=settings.app_url,
+        REQUEST_TIME_LIMIT_SECONDS=settings.request_time_limit,
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]

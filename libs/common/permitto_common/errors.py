@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -163,7 +165,37 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(503, "A backing service is unavailable right now; try again shortly.",
                               headers={"Retry-After": "5"})
 
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response:
+        # A lost or unreachable database is an outage, not a bug: 503, safe to retry (the transaction
+        # never committed), and it counts towards the gateway's circuit breaker. Other database errors
+        # (a constraint the code should have checked) stay 500s.
+        if exc.connection_invalidated or _is_unavailable(exc):
+            return _database_down(exc)
+        return _unexpected(exc)
+
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def _database_down(exc: Exception) -> Response:
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return error_response(503, "The database is unavailable right now; try again shortly.",
+                              headers={"Retry-After": "5"})
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error: %s", exc)
         return error_response(500, "Something went wrong on our side. The error was logged.")
+
+
+# SQLSTATE classes of a server that is gone, starting, stopping or out of connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate and any(sqlstate.startswith(prefix) for prefix in _UNAVAILABLE_SQLSTATES):
+        return True
+    # psycopg raises OperationalError without a SQLSTATE when it cannot connect at all.
+    return isinstance(exc, OperationalError | InterfaceError) and not sqlstate

@@ -1,5 +1,9 @@
 """Idempotency-Key for mutating requests: a retried request (a phone on a bad network) gets the first
-answer again instead of acting twice. Answers are kept in Redis for a day, per user and key."""
+answer again instead of acting twice. Answers are kept in Redis for a day, per user and key.
+
+While a request runs, its key holds a pending slot that lives only as long as a request may run
+(the web server's time limit, plus a margin): if the process dies mid-request, the slot expires and
+the client's retry runs, guarded by the permit's state, instead of meeting a 409 for a day."""
 
 from __future__ import annotations
 
@@ -25,6 +29,14 @@ HEADER = "Idempotency-Key"
 TTL_SECONDS = 24 * 3600
 
 
+def pending_seconds() -> int:
+    """How long a request may still be running: the service's request time limit (gunicorn's timeout,
+    GUNICORN_TIMEOUT) and a margin. Every call a request makes has a shorter timeout of its own. Should
+    a request still run after that, a retry is no danger: the permit's row lock and state let one
+    approval through and answer the other with a 409."""
+    return int(current_app.config.get("REQUEST_TIME_LIMIT_SECONDS", 30)) + 5
+
+
 def _fingerprint() -> str:
     return hashlib.sha256(request.method.encode() + request.path.encode() + request.get_data()).hexdigest()
 
@@ -43,7 +55,8 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
         slot = f"permitto:idem:{current_app.name}:{current_identity().user_id}:{hashed_key}"
         fingerprint = _fingerprint()
         try:
-            claimed = redis.set(slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=TTL_SECONDS)
+            claimed = redis.set(slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True,
+                                ex=pending_seconds())
             stored = None if claimed else json.loads(redis.get(slot) or "{}")
         except RedisError as exc:
             # Without Redis the key cannot be remembered. The request still runs once: the permit actions
@@ -55,7 +68,8 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
                 raise APIError("This Idempotency-Key was used for a different request.", status=422,
                                details=[{"field": HEADER, "message": "already used for another request"}])
             if stored.get("state") != "done":
-                raise APIError("A request with this Idempotency-Key is still being processed.", status=409)
+                raise APIError("A request with this Idempotency-Key is still being processed; retry shortly.",
+                               status=409, headers={"Retry-After": "2"})
             replay = Response(stored["body"], status=stored["status"], mimetype="application/json")
             replay.headers["Idempotent-Replayed"] = "true"
             return replay

@@ -101,32 +101,41 @@ def _stop_requested(worker: Worker) -> bool:
 
 
 def run_worker(app: Flask, queues: Iterable[str], *, burst: bool = False, fork: bool = False) -> bool:
-    """Work the queues until asked to stop. RQ's loop quits when Redis drops mid-job; this starts it
-    again (with a short backoff) so an outage of Redis does not leave a service without its worker."""
+    """Work the queues until asked to stop, through any outage of Redis however long: building the
+    worker, registering it and its loop all talk to Redis, and any of them failing only starts the
+    whole thing again after a pause (1 s doubling to 15 s)."""
     base = AppWorker if fork else InProcessAppWorker
     worker_class = type("BoundAppWorker", (base,), {"flask_app": app})
     backoff = 1.0
+    stop = threading.Event()
+
+    def request_stop(*_args: object) -> None:
+        stop.set()
+
+    worker: Worker | None = None
     while True:
-        worker = worker_class(
-            [Queue(name, connection=get_redis(app)) for name in queues],
-            connection=get_redis(app),
-            name=f"{app.name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
-        )
+        # Our handler while no RQ loop runs (RQ installs its own inside work()).
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        worked = False
         try:
+            worker = worker_class(
+                [Queue(name, connection=get_redis(app)) for name in queues],
+                connection=get_redis(app),
+                name=f"{app.name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+            )
             worked = bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
-        except RedisError as exc:  # raised while tearing down after the loop quit
-            log.warning("worker lost Redis", extra={"error": str(exc)})
-            worked = False
-        if _stop_requested(worker) or burst:
+            backoff = 1.0
+        except StopRequested:
+            return worked
+        except (RedisError, OSError) as exc:
+            log.warning("worker lost Redis; starting again when it answers", extra={"error": str(exc)})
+        if burst or stop.is_set() or (worker is not None and _stop_requested(worker)):
             return worked
         log.warning("worker loop ended unexpectedly; starting it again", extra={"in_seconds": backoff})
-        deadline = time.monotonic() + backoff
-        try:
-            while time.monotonic() < deadline and not _stop_requested(worker):
-                time.sleep(0.1)
-        except StopRequested:  # RQ's SIGTERM handler is still installed and raises this when idle
-            return worked
-        if _stop_requested(worker):
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        if stop.wait(backoff):
             return worked
         backoff = min(backoff * 2, 15.0)
 
@@ -203,9 +212,12 @@ class Scheduler:
             except Exception:  # Redis blips must not kill the scheduler; the next tick retries
                 log.exception("scheduler tick failed")
             self._stop.wait(self.tick_seconds)
-        redis = get_redis(self.app)
-        if redis.get(self.lease_key) == self.token.encode():
-            redis.delete(self.lease_key)
+        try:
+            redis = get_redis(self.app)
+            if redis.get(self.lease_key) == self.token.encode():
+                redis.delete(self.lease_key)
+        except RedisError:
+            pass  # the lease lapses by itself within LEASE_SECONDS
         log.info("scheduler stopped")
 
 

@@ -86,6 +86,7 @@ class CommonSettings:
     log_level: str
     app_url: str
     trusted_proxy_hops: int
+    request_time_limit: int = 30  # gunicorn's worker timeout: no request runs longer
 
     @classmethod
     def from_env(cls, service_name: str, env: Env | None = None, *, needs_database: bool = True) -> CommonSettings:
@@ -100,4 +101,5 @@ class CommonSettings:
             app_url=env.text("APP_URL", "http://localhost:8000"),
             # How many proxies in front set X-Forwarded-For: 1 for a service behind the gateway.
             trusted_proxy_hops=env.integer("TRUSTED_PROXY_HOPS", 0),
+            request_time_limit=env.integer("GUNICORN_TIMEOUT", 30),
         )

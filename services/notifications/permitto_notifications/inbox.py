@@ -26,6 +26,7 @@ from .models import EmailDelivery, Event, Notification, Preference
 
 log = logging.getLogger(__name__)
 EMAIL_RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])  # then the delivery is parked as FAILED
+MAX_ATTEMPTS = 1 + 5  # the cap in the database, whatever Redis remembers of the retries
 
 WHAT = {
     "PERMIT_SUBMITTED": "submitted for approval",

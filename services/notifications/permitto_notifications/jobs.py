@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from flask import render_template
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from permitto_common.database import utcnow
 
 from . import inbox
 from .channels.email import DeliveryError, Email, email_backend
 from .extensions import db
+from .inbox import EMAIL_RETRY, MAX_ATTEMPTS
 from .models import EmailDelivery, Event
 
 log = logging.getLogger(__name__)
@@ -51,40 +52,55 @@ def send_push(*, user_id: str, message: dict[str, object]) -> dict[str, int]:
 
 
 def deliver_email(*, delivery_id: str) -> str | None:
-    """Send one email; on a provider failure RQ retries with backoff, and the last failure parks it."""
+    """Send one email. Any failure, expected or not, counts as an attempt: RQ retries with backoff, and
+    after the last retry (or MAX_ATTEMPTS in all, retries lost with Redis included) it is parked."""
     delivery = db.session.get(EmailDelivery, uuid.UUID(delivery_id), with_for_update=True)
-    if delivery is None or delivery.status == "SENT":
+    if delivery is None or delivery.status != "PENDING":
         return None
     delivery.attempts += 1
     try:
         provider_id = email_backend().send(Email(delivery.to, delivery.subject, delivery.text_body,
                                                  delivery.html_body))
-    except DeliveryError as exc:
-        delivery.last_error = str(exc)[:2000]
+    except Exception as exc:
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         job = get_current_job()
         retries_left = job.retries_left if job is not None and job.retries_left is not None else 0
-        if retries_left <= 0:
-            delivery.status = "FAILED"  # parked: visible to an administrator, who may retry it
+        if retries_left <= 0 or delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status, delivery.next_attempt_at = "FAILED", None  # parked: an administrator may retry it
             db.session.commit()
             log.error("email parked as failed", extra={"delivery_id": delivery_id, "error": delivery.last_error})
             return None
+        delay = EMAIL_RETRY.intervals[min(delivery.attempts - 1, len(EMAIL_RETRY.intervals) - 1)]
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
         db.session.commit()
+        if not isinstance(exc, DeliveryError):
+            log.exception("email delivery failed unexpectedly; it is retried", extra={"delivery_id": delivery_id})
         raise
     delivery.status, delivery.sent_at, delivery.provider_id = "SENT", utcnow(), provider_id
+    delivery.next_attempt_at = None
     db.session.commit()
     return provider_id
 
 
+STRAGGLER_AGE = timedelta(seconds=30)  # older than this and still not handled: its job was lost
+RETRY_GRACE = timedelta(seconds=60)  # a retry this overdue was lost with Redis
+
+
 def process_stragglers() -> dict[str, int]:
-    """Safety net, from the scheduler: events accepted but never processed, emails never handed to a job."""
-    cutoff = utcnow() - timedelta(minutes=2)
+    """Safety net, from the scheduler every few seconds: events accepted but never processed, emails
+    never handed to a job, and retries that Redis lost (it went down, or came back empty)."""
+    now = utcnow()
+    cutoff = now - STRAGGLER_AGE
     events = db.session.scalars(select(Event.id).where(Event.processed_at.is_(None), Event.received_at < cutoff)
                                 .limit(500)).all()
     for event_id in events:
         inbox.process(event_id)
     pending = db.session.scalars(select(EmailDelivery.id).where(
-        EmailDelivery.status == "PENDING", EmailDelivery.attempts == 0, EmailDelivery.created_at < cutoff)
+        EmailDelivery.status == "PENDING",
+        or_(and_(EmailDelivery.attempts == 0, EmailDelivery.created_at < cutoff),
+            EmailDelivery.next_attempt_at < now - RETRY_GRACE))
         .limit(500)).all()
+    db.session.rollback()
     inbox.send_after_commit([str(i) for i in pending])
     return {"events": len(events), "emails": len(pending)}
 

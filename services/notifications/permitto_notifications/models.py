@@ -58,6 +58,7 @@ class EmailDelivery(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("dedupe_key", name="uq_email_deliveries_dedupe_key"),
         CheckConstraint("status IN ('PENDING','SENT','FAILED')", name="status"),
         Index("ix_email_deliveries_failed", "created_at", postgresql_where="status = 'FAILED'"),
+        Index("ix_email_deliveries_pending", "created_at", postgresql_where="status = 'PENDING'"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -69,6 +70,8 @@ class EmailDelivery(db.Model):  # type: ignore[name-defined,misc]
     html_body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="PENDING")
     attempts: Mapped[int] = mapped_column(default=0)
+    # When the retry after a failed attempt is due; a retry lost with Redis shows as overdue.
+    next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

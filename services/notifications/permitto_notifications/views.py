@@ -265,7 +265,7 @@ def retry_email(delivery_id: uuid.UUID) -> Response:
     delivery = db.session.get(EmailDelivery, delivery_id)
     if delivery is None or delivery.status != "FAILED":
         raise NotFound("No failed email with this id.")
-    delivery.status = "PENDING"
+    delivery.status, delivery.attempts, delivery.next_attempt_at = "PENDING", 0, None  # a full new round
     db.session.commit()
     inbox.send_after_commit([str(delivery.id)])
     queued: RetryQueued = {"id": str(delivery.id), "status": "PENDING"}

@@ -7,13 +7,15 @@ import uuid
 
 import pytest
 from flask import Flask, request
-from rq import Retry
+from rq import Queue, Retry
 from werkzeug.serving import make_server
 
 from devstack.engines import free_port
 from permitto_common.jobs import QUEUE_NOTIFICATIONS, enqueue, run_worker
+from permitto_common.redis_conn import get_redis
 from permitto_notifications.channels.email import DeliveryError, Email, ResendBackend, SmtpBackend, init_email
 from permitto_notifications.extensions import db
+from permitto_notifications.jobs import process_stragglers
 from permitto_notifications.models import EmailDelivery, Notification
 
 
@@ -65,6 +67,42 @@ def test_a_failing_email_is_retried_then_parked_as_failed(app):
         assert "SMTP delivery" in delivery.last_error
     finally:
         init_email(app, working)
+
+
+def test_an_unexpected_failure_counts_as_an_attempt_and_is_retried_then_parked(app):
+    # A row written before subjects were made one line: building the message raises ValueError,
+    # not the channel's DeliveryError. It must still be counted, retried and parked, never looped on.
+    delivery = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="ann@site.example", subject="broken\nsubject",
+                             text_body="t", html_body="h")
+    db.session.add(delivery)
+    db.session.commit()
+    enqueue(app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.deliver_email",
+            kwargs={"delivery_id": str(delivery.id)}, retry=Retry(max=2, interval=0))
+    run_worker(app, [QUEUE_NOTIFICATIONS], burst=True, fork=False)
+    db.session.refresh(delivery)
+    assert (delivery.status, delivery.attempts) == ("FAILED", 3)
+    assert delivery.last_error.startswith("ValueError")
+    assert process_stragglers()["emails"] == 0  # parked: the safety net leaves it to an administrator
+
+
+def test_a_retry_lost_with_redis_is_found_by_the_safety_net(app):
+    from datetime import timedelta
+
+    from permitto_common.database import utcnow
+
+    lost = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="ann@site.example", subject="s", text_body="t",
+                         html_body="h", attempts=1, next_attempt_at=utcnow() - timedelta(minutes=5))
+    waiting = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="bob@site.example", subject="s", text_body="t",
+                            html_body="h", attempts=1, next_attempt_at=utcnow() + timedelta(minutes=5))
+    never_queued = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="cy@site.example", subject="s",
+                                 text_body="t", html_body="h", created_at=utcnow() - timedelta(minutes=1))
+    db.session.add_all([lost, waiting, never_queued])
+    db.session.commit()
+    queued = {job.kwargs["delivery_id"] for job in Queue(QUEUE_NOTIFICATIONS, connection=get_redis(app)).jobs}
+    process_stragglers()
+    requeued = {job.kwargs["delivery_id"] for job in Queue(QUEUE_NOTIFICATIONS, connection=get_redis(app)).jobs}
+    assert {str(lost.id), str(never_queued.id)} <= requeued - queued
+    assert str(waiting.id) not in requeued
 
 
 def test_the_in_app_api_shows_and_changes_only_ones_own(client, mint):

@@ -14,8 +14,9 @@ def periodic_jobs(sweep_seconds: int = 60) -> list[PeriodicJob]:
         # Events of permit changes go to notifications; each change also nudges this at once.
         PeriodicJob("permits-outbox-relay", "permitto_permits.jobs.relay_outbox", QUEUE_PERMITS,
                     every_seconds=max(2, min(sweep_seconds, 10))),
+        # Events and emails whose jobs Redis lost are found within this plus STRAGGLER_AGE (30 s).
         PeriodicJob("notifications-stragglers", "permitto_notifications.jobs.process_stragglers",
-                    QUEUE_NOTIFICATIONS, every_seconds=120),
+                    QUEUE_NOTIFICATIONS, every_seconds=15),
         PeriodicJob("notifications-daily-digests", "permitto_notifications.jobs.send_daily_digests",
                     QUEUE_NOTIFICATIONS, every_seconds=600),
         # Uploads never confirmed within a day are removed (the files service's job, reached by name).

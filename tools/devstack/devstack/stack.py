@@ -272,10 +272,12 @@ class Stack:
 
 @contextmanager
 def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None = None,
-                   ready_timeout: float = 120, own_redis: bool = False) -> Iterator[Stack]:
+                   ready_timeout: float = 120, own_redis: bool = False,
+                   own_postgres: bool = False) -> Iterator[Stack]:
     """A whole system on free ports and fresh databases, as `make up` runs it, for tests and benchmarks.
     Uses DATABASE_URL / REDIS_URL when set (its own databases, Redis database 15), else embedded engines;
-    own_redis starts a Redis of its own (persistent, like production's) that a test may stop and start."""
+    own_redis starts a Redis of its own (persistent, like production's) that a test may stop and start,
+    own_postgres likewise a PostgreSQL."""
     from .engines import free_port
     from .processes import DEFAULT_PORTS
 
@@ -284,7 +286,7 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
         var_dir=Path(tempfile.mkdtemp(prefix=f"permitto-{prefix}-")),
         ports={name: free_port() for name in DEFAULT_PORTS},
         durable=False,
-        database_url=os.environ.get("DATABASE_URL"),
+        database_url=None if own_postgres else os.environ.get("DATABASE_URL"),
         redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url and not own_redis else None,
         persist_redis=own_redis,
         db_prefix=f"{prefix}_",

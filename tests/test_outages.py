@@ -1,16 +1,25 @@
-"""Redis down while permits are approved: approvals still succeed (sessions are checked with auth's
-database instead of the Redis copy of the deny list), revoked tokens stay refused, revocations that cannot
-be recorded are refused without changing anything, and once Redis is back every notification arrives once.
+"""Outages and crashes, in a system of its own (stopping the shared test engines would disturb every
+other test):
 
-This runs a system of its own: stopping the shared test Redis would disturb every other test."""
+- Redis down while permits are approved: approvals still succeed (sessions are checked with auth's
+  database instead of the Redis copy of the deny list), revoked tokens stay refused, revocations that
+  cannot be recorded are refused without changing anything, and once Redis is back every notification
+  arrives once; a long outage kills no worker nor the scheduler, and its emails are out within 60 s.
+- A process killed in the middle of an idempotent request: the key's pending slot expires and the
+  client's retry finishes the approval, once.
+- PostgreSQL down: every route answers 503 with Retry-After at once, the gateway's breaker opens, and
+  the system recovers by itself when the database is back."""
 
+import os
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from devstack.api_client import Api
-from devstack.engines import Redis
+from devstack.engines import Postgres, Redis
 from devstack.images import png_base64
 from devstack.observe import emails_about, wait_until
 from devstack.samples import complete_hot_work
@@ -21,9 +30,10 @@ SIGNATURE = {"imageBase64": png_base64()}
 
 @pytest.fixture(scope="module")
 def outage_system():
-    with running_system("outage", own_redis=True,
+    with running_system("outage", own_redis=True, own_postgres=True,
                         overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1"},
-                                   "permits": {"SWEEP_INTERVAL_SECONDS": "3"}}) as stack:
+                                   # a short request limit, so that a dead request's key expires quickly
+                                   "permits": {"SWEEP_INTERVAL_SECONDS": "3", "GUNICORN_TIMEOUT": "5"}}) as stack:
         yield stack
 
 
@@ -140,3 +150,88 @@ def test_a_redis_that_comes_back_empty_does_not_forget_ended_sessions(outage_sys
         assert redis.get("permitto:deny:epoch") is not None  # auth refilled the list
         assert redis.keys("permitto:deny:sid:*")
     ended.session.close()
+
+
+def killpg(popen, sig):
+    os.killpg(popen.pid, sig)  # each process is started as its own group: gunicorn and its workers
+
+
+def test_a_key_left_pending_by_a_killed_process_expires_and_the_retry_finishes(outage_system, apis):
+    admin, issuer, receiver = apis["admin"], apis["issuer.downtown"], apis["receiver.downtown"]
+    downtown = next(p["id"] for p in admin.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
+    permit = submitted_permit(receiver, downtown, "Killed mid-approval")
+    key = {"Idempotency-Key": f"approve-killed-{permit['id']}"}
+    files = outage_system.running["files"].popen
+    killpg(files, signal.SIGSTOP)  # the approval hangs storing its signature
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(issuer.post, f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE},
+                                  headers=key)
+            time.sleep(1.5)
+            killpg(outage_system.running["permits"].popen, signal.SIGKILL)  # mid-request
+            assert pending.result(timeout=30).status_code >= 500
+    finally:
+        killpg(files, signal.SIGCONT)
+    outage_system.restart_process("permits")
+    outage_system.wait_ready(["permits"], timeout=60)
+
+    first_retry = issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}, headers=key)
+    assert first_retry.status_code == 409  # the dead request's slot, for a request's time limit at most
+    assert first_retry.headers["Retry-After"]
+    assert receiver.get(f"/permits/{permit['id']}").json()["data"]["status"] == "SUBMITTED"
+    started = time.monotonic()
+
+    def retried():
+        answer = issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}, headers=key)
+        return answer if answer.status_code == 200 else None
+
+    answer = wait_until(retried, timeout=30)
+    assert answer is not None, "the retry never went through"
+    assert time.monotonic() - started < 15  # 5 s limit + 5 s margin, not a day
+    assert answer.json()["data"]["status"] == "ISSUER_APPROVED"
+    replay = issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}, headers=key)
+    assert replay.status_code == 200
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    timeline = issuer.get(f"/permits/{permit['id']}/timeline").json()["data"]
+    assert [e["action"] for e in timeline].count("issuer_approve") == 1
+
+
+def test_workers_and_the_scheduler_ride_out_a_long_redis_outage(outage_system, apis):
+    admin, issuer, receiver = apis["admin"], apis["issuer.downtown"], apis["receiver.downtown"]
+    downtown = next(p["id"] for p in admin.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
+    permit = submitted_permit(receiver, downtown, "Long Redis outage")
+    redis = outage_system.engine(Redis)
+    background = [name for name in outage_system.running if name.endswith(("-worker", "-scheduler"))]
+    redis.stop()
+    try:
+        assert issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}).status_code == 200
+        time.sleep(25)  # longer than any reconnect backoff
+        dead = [name for name in background if outage_system.running[name].popen.poll() is not None]
+        assert dead == [], f"died while Redis was down: {dead}"
+    finally:
+        redis.start()
+    back = time.monotonic()
+    assert wait_until(lambda: emails_to_receiver(outage_system, permit["number"]), timeout=60)
+    assert time.monotonic() - back < 60
+    dead = [name for name in background if outage_system.running[name].popen.poll() is not None]
+    assert dead == []
+
+
+def test_a_lost_database_is_a_503_opens_the_breaker_and_heals_by_itself(outage_system, apis):
+    receiver = apis["receiver.downtown"]
+    postgres = outage_system.engine(Postgres)
+    postgres.stop()
+    try:
+        answers = []
+        for _ in range(12):
+            started = time.monotonic()
+            answer = receiver.get("/permits")
+            answers.append((answer, time.monotonic() - started))
+        assert all(a.status_code == 503 for a, _ in answers), [a.text for a, _ in answers]
+        assert all(seconds < 5 for _, seconds in answers)
+        assert all(a.headers.get("Retry-After") and a.json()["success"] is False for a, _ in answers)
+        assert any("database is unavailable" in a.json()["error"]["message"] for a, _ in answers)
+        assert any("requests are paused" in a.json()["error"]["message"] for a, _ in answers)  # the breaker
+    finally:
+        postgres.start()
+    assert wait_until(lambda: receiver.get("/permits").status_code == 200, timeout=60)
