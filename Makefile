@@ -8,12 +8,13 @@ SERVICE_DIRS := services/auth services/permits services/files services/notificat
 REQUIREMENTS := requirements-dev.txt $(foreach d,$(SERVICE_DIRS),$(d)/requirements.txt)
 PACKAGES := libs/common tools/devstack $(SERVICE_DIRS)
 
-.PHONY: up test install lint typecheck check-delivery fuzz lock clean-var help
+.PHONY: up test install lint typecheck check-delivery fuzz faults lock clean-var help
 
 help:
 	@echo "make up        start the whole system (PostgreSQL, Redis, S3, mail, services, workers, scheduler, gateway)"
 	@echo "make test      install what the tests need, then lint, type-check and run every test"
 	@echo "make fuzz      the deep property-based run before a landing: schemathesis (stateful) and a body fuzz"
+	@echo "make faults    kill each process class mid-approvals, bring it back, print what it cost"
 	@echo "make lock      recompile the pinned requirements files from the .in files"
 
 $(STAMP): $(REQUIREMENTS) $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
@@ -47,6 +48,9 @@ clean-var:
 
 fuzz: install
 	$(BIN)/python bench/fuzz.py
+
+faults: install
+	$(BIN)/python bench/faults.py
 
 check-delivery: install
 	$(BIN)/python -m devstack.testrun --only delivery

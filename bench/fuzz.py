@@ -116,7 +116,7 @@ def targets(api: Api, ids: dict[str, str]) -> list[tuple[str, str, object, bool]
         ("POST", "/files/upload-url", {"permitId": permit, "fileName": "a.pdf", "contentType": "application/pdf",
                                        "size": 10}, True),
         ("PATCH", "/notifications/preferences", {"emailEnabled": True, "perEvent": {}}, True),
-        ("POST", "/notifications/push/subscriptions", {"endpoint": "https://push.example/x",
+        ("POST", "/notifications/push-subscriptions", {"endpoint": "https://push.example/x",
                                                       "keys": {"p256dh": "A" * 40, "auth": "B" * 16}}, True),
     ]
 

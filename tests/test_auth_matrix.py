@@ -1,4 +1,4 @@
-"""The permission matrix of DOMAIN.md §1 for accounts and projects, every endpoint against every role,
+"""The permission matrix of docs/domain.md, "Roles" for accounts and projects, every endpoint against every role,
 through the gateway. Allowed calls succeed; the rest get 403, or 404 where existence must not leak."""
 
 import re

@@ -29,7 +29,8 @@ HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
      "transfer-encoding", "upgrade", "host", "content-length"}
 )
-# Set by the gateway itself, never copied from the client.
+# Set by the gateway itself, never copied from the client (identity headers included: no service reads
+# them, but none may ever receive a forged one).
 OWN_HEADERS = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-internal-token",
                          "x-authenticated-user-id", "x-authenticated-role"})
 
@@ -50,7 +51,7 @@ class Upstreams:
                 parts.hostname, parts.port, maxsize=pool_size, block=False, retries=False
             )
 
-    def forward(self, route: Route, path: str, *, extra_headers: dict[str, str] | None = None) -> Response:
+    def forward(self, route: Route, path: str) -> Response:
         pool = self.pools[route.service]
         breaker = self.breakers[route.service]
         breaker.before(route.service)
@@ -60,7 +61,6 @@ class Upstreams:
         headers[REQUEST_ID_HEADER] = current_request_id() or ""
         headers["X-Forwarded-For"] = request.remote_addr or ""
         headers["X-Forwarded-Proto"] = request.scheme
-        headers.update(extra_headers or {})
         target = path + ("?" + request.query_string.decode() if request.query_string else "")
         body = request.get_data(cache=False) if request.method not in ("GET", "HEAD") else None
         # Only a failed connect is retried (nothing reached the service), whatever the method.

@@ -34,7 +34,10 @@ R = TypeVar("R")
 SessionCheck = Callable[[str, str], bool]  # (user id, session id) -> is the session still active?
 _FALLBACK_KEY = "permitto.session_fallback"
 
-ROLES = ("SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER")
+# The four roles of the permission matrix (docs/domain.md, "Roles"), as access tokens carry them:
+# every service names them from here.
+ADMIN, COORDINATOR, ISSUER, RECEIVER = "SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER"
+ROLES = (ADMIN, COORDINATOR, ISSUER, RECEIVER)
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105  (a header name, not a secret)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -55,6 +55,11 @@ class Env:
         raw = self._source.get(name, default)
         return [item.strip() for item in raw.split(",") if item.strip()]
 
+    def require_one(self, *names: str) -> None:
+        """At least one of these must be set (R2's account or any S3 endpoint, Resend or an SMTP relay)."""
+        if not any(self.optional(name) for name in names):
+            raise ConfigError(f"environment variable {names[0]} (or {' or '.join(names[1:])}) is required but not set")
+
     def pem(self, name: str) -> str:
         """A PEM key given inline (\\n escapes allowed, as Railway variables hold one line) or as a path."""
         value = self.text(name)
@@ -64,6 +69,47 @@ class Env:
             with open(value, encoding="ascii") as handle:
                 return handle.read()
         raise ConfigError(f"environment variable {name} must hold a PEM key or the path of one")
+
+
+class RecordingEnv(Env):
+    """An environment that lacks nothing: it answers every variable a settings loader asks for with a
+    placeholder and records the ones asked for without a default. Running a service's loader with it
+    lists exactly the variables that service refuses to start without (devstack.processes does)."""
+
+    PLACEHOLDER_PEM = "-----BEGIN PLACEHOLDER-----"
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        super().__init__(self.values)
+        self.required: list[str] = []
+        self.alternatives: list[tuple[str, ...]] = []
+
+    def text(self, name: str, default: str | None = None) -> str:
+        if default is not None or name in self.values:
+            return self.values.get(name, default or "")
+        self.required.append(name)
+        return "postgresql://placeholder/db" if name == "DATABASE_URL" else "placeholder"
+
+    def integer(self, name: str, default: int | None = None) -> int:
+        if default is None:
+            self.required.append(name)
+            return 1
+        return default
+
+    def pem(self, name: str) -> str:
+        self.required.append(name)
+        return self.PLACEHOLDER_PEM
+
+    def require_one(self, *names: str) -> None:
+        self.alternatives.append(names)
+        self.values[names[0]] = "placeholder"
+
+
+def required_variables(loader: Callable[[Env], object]) -> tuple[str, ...]:
+    """The variables a settings loader cannot do without, in the order it reads them."""
+    env = RecordingEnv()
+    loader(env)
+    return tuple(dict.fromkeys(env.required))
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,4 +1,4 @@
-"""Who may do what to whom: the permission matrix of DOMAIN.md §1 for accounts and projects."""
+"""Who may do what to whom: the permission matrix of docs/domain.md, "Roles" for accounts and projects."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import select
 
 from permitto_common.errors import Forbidden, NotFound
+from permitto_common.security import ADMIN, COORDINATOR, ISSUER, RECEIVER
 
 from .extensions import db
 from .models import Project, ProjectAssignment, User
 
-ADMIN, COORDINATOR, ISSUER, RECEIVER = "SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER"
 SEES_EVERYTHING = (ADMIN, COORDINATOR)
 
 # Which roles each role may create (invite).

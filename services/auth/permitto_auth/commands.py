@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from permitto_common.security import ADMIN
+
 from .demo import seed_demo
 from .extensions import db
 from .models import User
@@ -39,6 +41,6 @@ def register_commands(app: Flask) -> None:
         ).scalar_one_or_none()
         if existing is not None:
             raise click.ClickException(f"a user with email {email} exists already")
-        db.session.add(User(email=email, name=name, role="SUPER_ADMIN", password_hash=hash_password(password)))
+        db.session.add(User(email=email, name=name, role=ADMIN, password_hash=hash_password(password)))
         db.session.commit()
         click.echo(f"created SUPER_ADMIN {email}")

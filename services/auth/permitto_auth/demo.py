@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from permitto_common.security import ADMIN, COORDINATOR, ISSUER, RECEIVER
+
 from .extensions import db
 from .models import Project, ProjectAssignment, User
 from .passwords import hash_password
@@ -24,13 +26,13 @@ DEMO_PROJECTS = (
 )
 
 DEMO_USERS = (
-    DemoUser("admin@permitto.example", "Ada Admin", "SUPER_ADMIN", ()),
-    DemoUser("coordinator@permitto.example", "Chloé Coordinator", "COORDINATOR", ("DOWNTOWN", "HARBOR")),
-    DemoUser("issuer.downtown@permitto.example", "Ivan Issuer", "ISSUER", ("DOWNTOWN",)),
-    DemoUser("issuer.harbor@permitto.example", "Ingrid Issuer", "ISSUER", ("HARBOR",)),
-    DemoUser("receiver.downtown@permitto.example", "Rafael Receiver", "RECEIVER", ("DOWNTOWN",)),
-    DemoUser("receiver.harbor@permitto.example", "Rosa Receiver", "RECEIVER", ("HARBOR",)),
-    DemoUser("receiver.both@permitto.example", "Björn Receiver", "RECEIVER", ("DOWNTOWN", "HARBOR")),
+    DemoUser("admin@permitto.example", "Ada Admin", ADMIN, ()),
+    DemoUser("coordinator@permitto.example", "Chloé Coordinator", COORDINATOR, ("DOWNTOWN", "HARBOR")),
+    DemoUser("issuer.downtown@permitto.example", "Ivan Issuer", ISSUER, ("DOWNTOWN",)),
+    DemoUser("issuer.harbor@permitto.example", "Ingrid Issuer", ISSUER, ("HARBOR",)),
+    DemoUser("receiver.downtown@permitto.example", "Rafael Receiver", RECEIVER, ("DOWNTOWN",)),
+    DemoUser("receiver.harbor@permitto.example", "Rosa Receiver", RECEIVER, ("HARBOR",)),
+    DemoUser("receiver.both@permitto.example", "Björn Receiver", RECEIVER, ("DOWNTOWN", "HARBOR")),
 )
 
 
@@ -61,7 +63,7 @@ def seed_demo() -> list[dict[str, str]]:
             )
             db.session.add(user)
             db.session.flush()
-        if demo.role == "SUPER_ADMIN":
+        if demo.role == ADMIN:
             admin_id = user.id
         for code in demo.projects:
             exists = db.session.get(ProjectAssignment, (projects[code].id, user.id))

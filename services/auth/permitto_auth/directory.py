@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from permitto_common import security as roles
 from permitto_common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from permitto_common.pagination import PageQuery
 
@@ -25,11 +26,11 @@ def _escape_like(text: str) -> str:
 
 def list_users(actor: User, query: UserQuery) -> tuple[Sequence[User], int]:
     stmt = select(User)
-    if actor.role == access.ISSUER:
+    if actor.role == roles.ISSUER:
         mine = select(ProjectAssignment.project_id).where(ProjectAssignment.user_id == actor.id)
         shares = exists().where(ProjectAssignment.user_id == User.id, ProjectAssignment.project_id.in_(mine))
-        stmt = stmt.where(or_(User.id == actor.id, User.role == access.RECEIVER, shares))
-    elif actor.role == access.RECEIVER:
+        stmt = stmt.where(or_(User.id == actor.id, User.role == roles.RECEIVER, shares))
+    elif actor.role == roles.RECEIVER:
         stmt = stmt.where(User.id == actor.id)
     if query.role:
         stmt = stmt.where(User.role == query.role)
@@ -76,7 +77,7 @@ def update_user(actor: User, target: User, body: UpdateUserBody) -> User:
     self_edit = actor.id == target.id
     if set(changes) - {"name"} or not self_edit:
         access.require_can_manage(actor, target)
-    if "role" in changes and actor.role != access.ADMIN:
+    if "role" in changes and actor.role != roles.ADMIN:
         raise Forbidden("Only an administrator changes a role.")
     if self_edit and ("role" in changes or changes.get("is_active") is False):
         raise Forbidden("You cannot change your own role or deactivate yourself.")
@@ -121,7 +122,7 @@ def list_projects(actor: User, query: PageQuery, active: bool | None) -> tuple[S
 
 
 def create_project(actor: User, body: CreateProjectBody) -> Project:
-    if actor.role != access.ADMIN:
+    if actor.role != roles.ADMIN:
         raise Forbidden("Only an administrator creates projects.")
     if db.session.scalar(select(Project).where(Project.code == body.code)) is not None:
         raise Conflict("A project with this code exists already.", details=[field_error("code", "already in use")])
@@ -135,7 +136,7 @@ def create_project(actor: User, body: CreateProjectBody) -> Project:
 
 
 def update_project(actor: User, project: Project, body: UpdateProjectBody) -> Project:
-    if actor.role != access.ADMIN:
+    if actor.role != roles.ADMIN:
         raise Forbidden("Only an administrator changes projects.")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:

@@ -14,8 +14,6 @@ from permitto_common.database import utcnow
 
 from .extensions import db
 
-ROLES = ("SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER")
-
 
 class User(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "users"

@@ -11,11 +11,12 @@ from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
 from permitto_common.pagination import PageQuery
+from permitto_common.security import ROLES
 from permitto_common.validation import Body
 
 from .models import Project, User
 
-Role = Literal["SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER"]
+Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
 class LoginBody(Body):

@@ -4,7 +4,10 @@ from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 
 from permitto_common.database import make_db
+from permitto_common.internal_http import ServiceClient
 
 db = make_db()
 migrate = Migrate()
 jwt = JWTManager()
+# The other service this one calls, bound to its URL in create_app.
+permits = ServiceClient("permits", timeout=5.0)

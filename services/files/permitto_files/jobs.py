@@ -42,8 +42,11 @@ def make_thumbnail(*, file_id: str) -> str | None:
     return key
 
 
-def cleanup_orphans(*, older_than_hours: int = 24) -> dict[str, int]:
-    """Remove uploads never confirmed within a day, and any temp/ object no upload row knows."""
+UNCONFIRMED_TTL = timedelta(days=1)  # an upload not confirmed by then is abandoned
+
+
+def cleanup_orphans(*, older_than_hours: float = UNCONFIRMED_TTL.total_seconds() / 3600) -> dict[str, int]:
+    """Remove uploads never confirmed within UNCONFIRMED_TTL, and any temp/ object no upload row knows."""
     cutoff = utcnow() - timedelta(hours=older_than_hours)
     expired = 0
     for upload in db.session.scalars(select(Upload).where(Upload.status == "PENDING", Upload.created_at < cutoff)

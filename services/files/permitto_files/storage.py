@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from flask import Flask, current_app
 
-from permitto_common.settings import ConfigError, Env
+from permitto_common.settings import Env
 
 from .content import storage_name
 
@@ -28,11 +28,10 @@ class StorageSettings:
     @classmethod
     def from_env(cls, env: Env | None = None) -> StorageSettings:
         env = env or Env()
+        env.require_one("R2_ACCOUNT_ID", "S3_ENDPOINT_URL")
         endpoint = env.optional("S3_ENDPOINT_URL")
         account = env.optional("R2_ACCOUNT_ID")
         if endpoint is None:
-            if account is None:
-                raise ConfigError("environment variable R2_ACCOUNT_ID (or S3_ENDPOINT_URL) is required but not set")
             endpoint = f"https://{account}.r2.cloudflarestorage.com"
         return cls(
             endpoint_url=endpoint,

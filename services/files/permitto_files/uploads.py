@@ -14,7 +14,7 @@ from typing_extensions import TypedDict  # pydantic reads typed dicts from here 
 from permitto_common.database import utcnow
 from permitto_common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from permitto_common.jobs import QUEUE_FILES, QUEUE_PERMITS, enqueue
-from permitto_common.security import Identity
+from permitto_common.security import COORDINATOR, ISSUER, RECEIVER, Identity
 
 from . import storage
 from .content import (
@@ -31,8 +31,7 @@ from .models import StoredFile, Upload
 from .permits_client import DELETE_STATES, UPLOAD_STATES, permit_for
 
 log = logging.getLogger(__name__)
-UPLOADER_ROLES = {"RECEIVER", "ISSUER", "COORDINATOR"}
-UNCONFIRMED_TTL = timedelta(days=1)
+UPLOADER_ROLES = {RECEIVER, ISSUER, COORDINATOR}
 
 
 def _live_count(permit_id: uuid.UUID) -> int:
@@ -143,7 +142,7 @@ def list_files(identity: Identity, permit_id: uuid.UUID) -> list[StoredFile]:
 
 def delete_file(identity: Identity, file_id: uuid.UUID) -> StoredFile:
     stored = visible_file(identity, file_id)
-    if str(stored.uploader_id) != identity.user_id and identity.role != "COORDINATOR":
+    if str(stored.uploader_id) != identity.user_id and identity.role != COORDINATOR:
         raise Forbidden("Only the uploader or a coordinator removes a file.")
     permit = permit_for(stored.permit_id, identity.user_id, identity.role)
     if permit.status not in DELETE_STATES:

@@ -11,7 +11,7 @@ from typing_extensions import TypedDict  # pydantic reads typed dicts from here 
 
 from permitto_common.errors import NotFound, ValidationFailed, field_error, success
 from permitto_common.openapi import documented
-from permitto_common.security import current_identity, require_auth, require_internal
+from permitto_common.security import COORDINATOR, ISSUER, RECEIVER, current_identity, require_auth, require_internal
 from permitto_common.validation import Body, parse_body, parse_query
 
 from . import storage, uploads
@@ -51,7 +51,7 @@ class PublicSignatureBody(Body):
 
 
 class SignatureBody(PublicSignatureBody):
-    role: Literal["RECEIVER", "ISSUER", "COORDINATOR"]
+    role: Literal[RECEIVER, ISSUER, COORDINATOR]  # type: ignore[valid-type]
     userId: uuid.UUID | None = None
 
 
@@ -107,7 +107,7 @@ def delete_file(file_id: uuid.UUID) -> Response:
 
 @public.post("/files/signatures")
 @documented("Store a drawn signature ahead of an approval", body=PublicSignatureBody, response=SignatureOut, status=201)
-@require_auth("RECEIVER", "ISSUER", "COORDINATOR")
+@require_auth(RECEIVER, ISSUER, COORDINATOR)
 def create_signature() -> Response:
     """Store a drawn signature ahead of an approval; the approval then names it by id."""
     identity = current_identity()

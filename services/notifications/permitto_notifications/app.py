@@ -12,29 +12,26 @@ from permitto_common.app_factory import create_base_app
 from permitto_common.internal_http import use_auth_for_session_checks
 from permitto_common.jobs import QUEUE_NOTIFICATIONS, register_job_commands
 from permitto_common.openapi import openapi_blueprint
-from permitto_common.settings import CommonSettings, Env
 
 from . import models  # noqa: F401  (registers the tables for migrations)
-from .channels.email import backend_from_env, init_email
-from .channels.push import init_push, vapid_from_env
-from .extensions import db, jwt, migrate
-from .recipients import init_auth_client
+from .channels.email import init_email
+from .channels.push import init_push
+from .config import Settings
+from .extensions import auth, db, jwt, migrate
 from .views import register_views
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    env = Env()
-    settings = CommonSettings.from_env("notifications", env)
+    settings = Settings.from_env()
     app = create_base_app(
-        __name__, settings, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
+        __name__, settings.common, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
-    init_email(app, backend_from_env(env))
-    auth_url = env.text("AUTH_URL")
-    init_auth_client(app, auth_url)
-    use_auth_for_session_checks(app, auth_url)
-    init_push(app, vapid_from_env(env))
+    init_email(app, settings.email)
+    auth.init_app(app, settings.auth_url)
+    use_auth_for_session_checks(app, settings.auth_url)
+    init_push(app, settings.vapid)
     register_views(app)
     app.register_blueprint(openapi_blueprint("Permitto notifications", "In-app notifications, live stream, push."))
     register_job_commands(app, queues=[QUEUE_NOTIFICATIONS])

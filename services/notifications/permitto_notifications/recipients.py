@@ -1,15 +1,13 @@
-"""Who hears of what (DOMAIN.md §9), resolved through the auth service, skipping deactivated users."""
+"""Who hears of what (docs/domain.md, "Notifications"), resolved through the auth service, skipping
+deactivated users."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
+from permitto_common import security as roles
 
-from permitto_common.errors import APIError
-from permitto_common.internal_http import InternalClient, UpstreamError
-
-_KEY = "permitto.auth_client"
+from .extensions import auth
 
 RECEIVER, ISSUERS, COORDINATORS = "receiver", "issuers", "coordinators"
 ALL = (RECEIVER, ISSUERS, COORDINATORS)
@@ -26,22 +24,15 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     "PERMIT_EXPIRED": ALL,
     "PERMIT_CLOSEOUT_REQUESTED": (COORDINATORS,),
     "PERMIT_ACTIVATED": (RECEIVER,),
+    "DAILY_REMINDER": ALL,  # narrowed to the roles whose confirmation is missing (resolve)
 }
 # In-app only: frequent or informative, not worth an email.
 IN_APP_ONLY = {"PERMIT_ACTIVATED", "PERMIT_REINSTATED"}
 
 
-def init_auth_client(app: Flask, base_url: str) -> None:
-    app.extensions[_KEY] = InternalClient(base_url, app.config["INTERNAL_API_TOKEN"], timeout=5.0)
-
-
 def _get(path: str, **params: Any) -> Any:
-    client: InternalClient = current_app.extensions[_KEY]
-    try:
-        return client.get(path, params=params or None).body["data"]
-    except UpstreamError as exc:
-        # The job fails and RQ retries it: recipients are never guessed.
-        raise APIError("The auth service cannot be reached.", status=503) from exc
+    # Auth unreachable or failing: the job fails and RQ retries it; recipients are never guessed.
+    return auth.get(path, params=params or None).body["data"]
 
 
 def resolve(event_type: str, event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,17 +40,17 @@ def resolve(event_type: str, event: dict[str, Any]) -> list[dict[str, Any]]:
     groups = AUDIENCE.get(event_type, ())
     if event_type == "DAILY_REMINDER":
         missing = set(payload.get("missing", []))
-        groups = tuple(g for g, role in ((RECEIVER, "RECEIVER"), (ISSUERS, "ISSUER"),
-                                         (COORDINATORS, "COORDINATOR")) if role in missing)
+        groups = tuple(g for g, role in ((RECEIVER, roles.RECEIVER), (ISSUERS, roles.ISSUER),
+                                         (COORDINATORS, roles.COORDINATOR)) if role in missing)
     people: dict[str, dict[str, Any]] = {}
     if RECEIVER in groups and payload.get("requesterId"):
         user = _get(f"/internal/users/{payload['requesterId']}")
         people[user["id"]] = user
     if ISSUERS in groups and event.get("projectId"):
-        for user in _get(f"/internal/projects/{event['projectId']}/users", role="ISSUER"):
+        for user in _get(f"/internal/projects/{event['projectId']}/users", role=roles.ISSUER):
             people[user["id"]] = user
     if COORDINATORS in groups:
-        for user in _get("/internal/users", role="COORDINATOR"):
+        for user in _get("/internal/users", role=roles.COORDINATOR):
             people[user["id"]] = user
     actor = event.get("actorId")
     return [u for u in people.values() if u["isActive"] and u["id"] != actor]  # nobody is told what they did

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,10 @@ from permitto_common.security import current_identity
 from .directory import directory
 from .extensions import db
 from .models import Permit
-from .state_machine import ADMIN, COORDINATOR, ISSUER, Transition
+from .states import ADMIN, COORDINATOR, ISSUER
+
+if TYPE_CHECKING:
+    from .state_machine import Transition
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from permitto_common.database import utcnow
 from permitto_common.observability import current_request_id
 
+from .events import EVENTS
 from .extensions import db
 from .models import AuditEntry, OutboxEvent, Permit
 from .schemas import ChainCheck
@@ -74,6 +75,8 @@ def record(
 
 def emit(permit: Permit, event_type: str, *, actor_id: uuid.UUID | None, **payload: Any) -> OutboxEvent:
     """A domain event in the outbox, committed with the change that caused it."""
+    if event_type not in EVENTS:
+        raise ValueError(f"{event_type} is not a declared event (events.py): notifications would not know it")
     event = OutboxEvent(
         event_type=event_type,
         permit_id=permit.id,
@@ -98,6 +101,3 @@ def verify_chain(permit_id: uuid.UUID) -> ChainCheck:
         previous = entry.hash
     return {"valid": True, "entries": len(entries), "brokenAt": None, "head": previous}
 
-
-def count_entries(permit_id: uuid.UUID) -> int:
-    return db.session.scalar(select(func.count()).where(AuditEntry.permit_id == permit_id)) or 0

@@ -1,4 +1,4 @@
-"""The daily re-approval cycle (DOMAIN.md §5), in each project's time zone.
+"""The daily re-approval cycle (docs/domain.md, "Daily cycle"), in each project's time zone.
 
 Confirmations come in order receiver → issuer → coordinator, one record per permit and local work day.
 The sweep computes what is due from the data and the clock only, so it is idempotent and catches up:
@@ -17,12 +17,13 @@ from sqlalchemy import select
 
 from permitto_common.errors import APIError, Conflict, Forbidden, field_error
 
-from . import audit, state_machine
+from . import audit, transitions  # a module import: transitions applies the table, whose effects call here
 from .access import Actor
+from .events import DAILY_REMINDER, PERMIT_EXPIRY_WARNING
 from .extensions import db
 from .models import DailyApproval, Permit
 from .schemas import Confirmation, DayOut
-from .state_machine import (
+from .states import (
     ACTIVE,
     APPROVED,
     COORDINATOR,
@@ -78,30 +79,18 @@ def open_day(permit: Permit, day: date, now: datetime) -> DailyApproval | None:
     return record
 
 
-def system_step(permit: Permit, action: str, now: datetime, **details: Any) -> None:
-    step = state_machine.BY_ACTION[action]
-    assert permit.status in step.sources, (action, permit.status)
-    previous = permit.status
-    permit.status = step.target
-    permit.version += 1
-    audit.record(permit, action, actor_id=None, actor_role=SYSTEM, from_status=previous, to_status=step.target,
-                 details={"at": now.isoformat(), **details})
-    if step.event:
-        audit.emit(permit, step.event, actor_id=None, fromStatus=previous, **details)
-
-
 def _apply_once(permit: Permit, now: datetime) -> str | None:
     """Take the first step that is due; None when nothing is."""
     tz = permit.timezone
     if permit.status not in CYCLE_STATES:
         return None
     if now >= permit.valid_to:
-        system_step(permit, "expire", now)
+        transitions.system_step(permit, "expire", now)
         return "expire"
     if permit.expiry_warned_at is None and now >= permit.valid_to - EXPIRY_WARNING_LEAD:
         permit.expiry_warned_at = now
         permit.version += 1
-        audit.emit(permit, "PERMIT_EXPIRY_WARNING", actor_id=None, validTo=permit.valid_to.isoformat())
+        audit.emit(permit, PERMIT_EXPIRY_WARNING, actor_id=None, validTo=permit.valid_to.isoformat())
         audit.record(permit, "expiry_warning", actor_id=None, actor_role=SYSTEM, details={"at": now.isoformat()})
         return "expiry_warning"
     if permit.status == APPROVED:
@@ -111,7 +100,7 @@ def _apply_once(permit: Permit, now: datetime) -> str | None:
         record = open_day(permit, day, now)
         if record is None:  # the whole remaining validity is past its last work start
             record = open_day(permit, day - timedelta(days=1), now)
-        system_step(permit, "start_day", now, workDate=(record.work_date if record else day).isoformat())
+        transitions.system_step(permit, "start_day", now, workDate=(record.work_date if record else day).isoformat())
         return "start_day"
     record = current_day(permit)
     if record is None:
@@ -122,20 +111,19 @@ def _apply_once(permit: Permit, now: datetime) -> str | None:
         if following is None:
             return None  # no work day left; expiry closes it
         if permit.status == ACTIVE:
-            system_step(permit, "end_day", now, workDate=following.work_date.isoformat())
+            transitions.system_step(permit, "end_day", now, workDate=following.work_date.isoformat())
         else:
             audit.record(permit, "day_rolled_over", actor_id=None, actor_role=SYSTEM,
                          details={"workDate": following.work_date.isoformat(), "stillSuspended": True})
         return "end_day"
     if permit.status == PENDING_DAILY and not record.complete:
         if now >= record.deadline_at:
-            permit.suspension_kind, permit.suspension_reason = "DEADLINE", "daily confirmations missing"
-            system_step(permit, "deadline_suspend", now, workDate=record.work_date.isoformat(),
+            transitions.system_step(permit, "deadline_suspend", now, workDate=record.work_date.isoformat(),
                         missing=[role for role in ORDER if _slot(record, role)[0] is None])
             return "deadline_suspend"
         if record.reminded_at is None and now >= record.deadline_at - REMINDER_LEAD:
             record.reminded_at = now
-            audit.emit(permit, "DAILY_REMINDER", actor_id=None, workDate=record.work_date.isoformat(),
+            audit.emit(permit, DAILY_REMINDER, actor_id=None, workDate=record.work_date.isoformat(),
                        missing=[role for role in ORDER if _slot(record, role)[0] is None])
             return "reminder"
     return None
@@ -220,10 +208,17 @@ def confirm(permit: Permit, who: Actor, now: datetime) -> DailyApproval:
                  details={"workDate": today.isoformat(), "confirmation": key})
     if who.role == COORDINATOR:
         record.completed_at = now
+        # A missed deadline is lifted by the day's confirmations; a manual suspension needs a reinstatement.
         if permit.status == PENDING_DAILY or permit.suspension_kind == "DEADLINE":
-            permit.suspension_kind = permit.suspension_reason = None
-            system_step(permit, "activate", now, workDate=today.isoformat())
+            transitions.system_step(permit, "activate", now, workDate=today.isoformat())
     return record
+
+
+def resume(permit: Permit, now: datetime) -> None:
+    """After a reinstatement: today's record is opened if needed; if it is complete, work resumes."""
+    record = open_day(permit, local_date(now, permit.timezone), now)
+    if record is not None and record.complete:
+        transitions.system_step(permit, "activate", now, workDate=record.work_date.isoformat())
 
 
 def day_out(record: DailyApproval, names: dict[str, dict[str, Any]]) -> DayOut:

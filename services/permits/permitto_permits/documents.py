@@ -10,16 +10,15 @@ import uuid
 from flask import current_app
 from sqlalchemy import select
 
-from permitto_common.errors import APIError, Conflict
+from permitto_common.errors import Conflict
 
 from . import audit, clock
 from .access import Actor, visible_permit
 from .directory import directory
-from .extensions import db
+from .extensions import db, files
 from .models import DailyApproval, Permit
 from .pdf.render import PermitDocument, SignatureBlock, render
 from .schemas import PdfLink
-from .signatures import files_client
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +37,12 @@ def assemble(permit: Permit) -> PermitDocument:
         if getattr(r, f"{role}_by")}
     names = directory().users(people)
     project = directory().project(permit.project_id) or {"name": permit.project_code}
-    client = files_client()
     signatures = []
     for sig in permit.signatures:
-        image = client.get("/internal/signature-images", params={"key": sig.storage_key}, raw=True).body
+        image = files.get("/internal/signature-images", params={"key": sig.storage_key}, raw=True).body
         signatures.append(SignatureBlock(names.get(str(sig.user_id), {}).get("name", "unknown"), sig.role,
                                          sig.signed_at, sig.action, image))
-    files = client.get(f"/internal/permits/{permit.id}/files").body["data"]
+    attached = files.get(f"/internal/permits/{permit.id}/files").body["data"]
     return PermitDocument(
         number=permit.number or "(not submitted)", title=permit.title, type=permit.type, status=permit.status,
         project_code=permit.project_code, project_name=project["name"], timezone=permit.timezone,
@@ -53,7 +51,7 @@ def assemble(permit: Permit) -> PermitDocument:
         requester=names.get(str(permit.requester_id), {}).get("name", "unknown"),
         schema=permit.template_version.schema, form_data=permit.form_data,
         url=f"{current_app.config['APP_URL'].rstrip('/')}/permits/{permit.id}",
-        signatures=signatures, days=[daily.day_out(r, names) for r in records], files=files,
+        signatures=signatures, days=[daily.day_out(r, names) for r in records], files=attached,
         closeout_notes=permit.closeout_notes, generated_at=clock.now(),
     )
 
@@ -62,9 +60,8 @@ def generate(permit: Permit) -> str:
     """Render and store the PDF of the permit as it is now; records which version it shows."""
     started = time.perf_counter()
     data = render(assemble(permit))
-    response = files_client().request("PUT", f"/internal/documents/{permit.id}/pdf",
-                                      params={"name": file_name(permit)}, data=data,
-                                      headers={"Content-Type": "application/pdf"})
+    response = files.call("PUT", f"/internal/documents/{permit.id}/pdf", params={"name": file_name(permit)},
+                          data=data, headers={"Content-Type": "application/pdf"})
     permit.pdf_key, permit.pdf_version = response.body["data"]["key"], permit.version
     log.info("permit pdf generated", extra={"permit_id": str(permit.id), "bytes": len(data),
                                              "ms": round((time.perf_counter() - started) * 1000, 1)})
@@ -75,14 +72,9 @@ def pdf_link(actor: Actor, permit_id: uuid.UUID) -> PdfLink:
     permit = visible_permit(actor, permit_id, lock=True)
     if permit.number is None:
         raise Conflict("A permit has a PDF once it is submitted.")
-    try:
-        if permit.pdf_key is None or permit.pdf_version != permit.version:
-            generate(permit)  # missing or stale: made now, so the link always shows the current permit
-        link = files_client().get(f"/internal/documents/{permit.id}/{file_name(permit)}").body["data"]
-    except APIError:
-        raise
-    except Exception as exc:  # the files service is the only other party here
-        raise APIError("The PDF cannot be produced right now; try again shortly.", status=503) from exc
+    if permit.pdf_key is None or permit.pdf_version != permit.version:
+        generate(permit)  # missing or stale: made now, so the link always shows the current permit
+    link = files.get(f"/internal/documents/{permit.id}/{file_name(permit)}").body["data"]
     audit.record(permit, "pdf_viewed", actor_id=actor.id, actor_role=actor.role,
                  details={"pdfVersion": permit.pdf_version})
     db.session.commit()

@@ -14,8 +14,6 @@ from permitto_common.database import utcnow
 
 from .extensions import db
 
-PERMIT_TYPES = ("HW", "CSE", "WAH", "EW")
-
 
 class Template(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "templates"

@@ -7,23 +7,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select
 
 from permitto_common.database import utcnow
-from permitto_common.internal_http import InternalClient, UpstreamError
+from permitto_common.errors import APIError
 from permitto_common.jobs import QUEUE_PERMITS, enqueue
 
-from .extensions import db
+from .extensions import db, notifications
 from .models import OutboxEvent
 
 log = logging.getLogger(__name__)
-_KEY = "permitto.notifications_client"
 BATCH = 200
-
-
-def init_relay(app: Flask, base_url: str) -> None:
-    app.extensions[_KEY] = InternalClient(base_url, app.config["INTERNAL_API_TOKEN"], timeout=10.0)
 
 
 def event_out(event: OutboxEvent) -> dict[str, Any]:
@@ -39,10 +34,9 @@ def relay_once() -> dict[str, int]:
     if not events:
         db.session.rollback()
         return {"sent": 0}
-    client: InternalClient = current_app.extensions[_KEY]
     try:
-        client.post("/internal/events", json_body={"events": [event_out(e) for e in events]})
-    except UpstreamError as exc:
+        notifications.post("/internal/events", json_body={"events": [event_out(e) for e in events]})
+    except APIError as exc:  # this job is its own caller: it counts the attempt, the next run retries
         for event in events:
             event.attempts += 1
         db.session.commit()

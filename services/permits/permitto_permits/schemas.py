@@ -13,7 +13,7 @@ from typing_extensions import TypedDict  # pydantic reads typed dicts from here 
 from permitto_common.validation import Body, Text
 
 from .models import Permit, Template, TemplateVersion
-from .state_machine import STATES
+from .states import STATES
 
 PermitType = Literal["HW", "CSE", "WAH", "EW"]
 Status = Literal[STATES]  # type: ignore[valid-type]
@@ -312,7 +312,7 @@ def template_out(template: Template, version: TemplateVersion | None, *, with_sc
 
 
 def permit_summary(permit: Permit | Row[Any]) -> PermitSummary:
-    """From a permit, or a row of lifecycle.SUMMARY_COLUMNS."""
+    """From a permit, or a row of listing.SUMMARY_COLUMNS."""
     return {
         "id": str(permit.id),
         "number": permit.number,

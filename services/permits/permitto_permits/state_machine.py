@@ -1,34 +1,54 @@
-"""The permit lifecycle of DOMAIN.md §4 as one declarative table. Every transition is looked up
-here; anything not in the table is refused with the current state and what the caller may do."""
+"""The permit lifecycle (docs/domain.md, "Lifecycle") as one declarative table: who may take each step,
+from which states, to which state, what it requires, what it does (its effects, in effects.py) and the
+event it emits. Anything not in the table is refused with the current state and what the caller may do."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-DRAFT = "DRAFT"
-SUBMITTED = "SUBMITTED"
-ISSUER_APPROVED = "ISSUER_APPROVED"
-REJECTED_ISSUER = "REJECTED_ISSUER"
-REJECTED_COORD = "REJECTED_COORD"
-APPROVED = "APPROVED"
-PENDING_DAILY = "PENDING_DAILY"
-ACTIVE = "ACTIVE"
-SUSPENDED = "SUSPENDED"
-PENDING_CLOSEOUT = "PENDING_CLOSEOUT"
-CLOSED = "CLOSED"
-CANCELLED = "CANCELLED"
+from . import events as ev
+from .effects import (
+    Act,
+    check_and_number,
+    clear_suspension,
+    record_cancellation,
+    record_close,
+    record_closeout_request,
+    record_deadline_suspension,
+    record_final_approval,
+    record_issuer_approval,
+    record_manual_suspension,
+    record_rejection,
+    resume_if_confirmed,
+    start_daily_cycle,
+)
+from .states import (
+    ACTIVE,
+    APPROVED,
+    CANCELLED,
+    CLOSED,
+    COORDINATOR,
+    DRAFT,
+    ISSUER,
+    ISSUER_APPROVED,
+    NON_TERMINAL,
+    PENDING_CLOSEOUT,
+    PENDING_DAILY,
+    RECEIVER,
+    REJECTED_COORD,
+    REJECTED_ISSUER,
+    SUBMITTED,
+    SUSPENDED,
+    SYSTEM,
+)
 
-STATES = (DRAFT, SUBMITTED, ISSUER_APPROVED, REJECTED_ISSUER, REJECTED_COORD, APPROVED, PENDING_DAILY, ACTIVE,
-          SUSPENDED, PENDING_CLOSEOUT, CLOSED, CANCELLED)
-TERMINAL = frozenset({CLOSED, CANCELLED})
-NON_TERMINAL = frozenset(STATES) - TERMINAL
-
-ADMIN, COORDINATOR, ISSUER, RECEIVER, SYSTEM = "SUPER_ADMIN", "COORDINATOR", "ISSUER", "RECEIVER", "SYSTEM"
+Effect = Callable[[Act], None]
 
 
 @dataclass(frozen=True)
 class Transition:
-    action: str  # the API verb, also the audit action
+    action: str  # the audit action; the API verb that may mean it is in VERBS
     sources: frozenset[str]
     target: str
     roles: frozenset[str]
@@ -38,40 +58,49 @@ class Transition:
     signature: bool = False
     reason: bool = False  # a written reason is mandatory
     event: str | None = None  # the domain event it emits for notifications
+    effect: Effect | None = None  # before the state changes; may refuse
+    then: Effect | None = None  # after the state changed, in the same transaction
+    makes_pdf: bool = False  # the permit's PDF is rendered once the step is committed
 
 
 def _t(action: str, sources: set[str] | frozenset[str], target: str, roles: set[str], **flags: object) -> Transition:
     return Transition(action, frozenset(sources), target, frozenset(roles), **flags)  # type: ignore[arg-type]
 
 
+CYCLE = {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}
+
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("submit", {DRAFT}, SUBMITTED, {RECEIVER}, owner_only=True, event="PERMIT_SUBMITTED"),
-    _t("cancel", {DRAFT}, CANCELLED, {RECEIVER}, owner_only=True, event="PERMIT_CANCELLED"),
+    _t("submit", {DRAFT}, SUBMITTED, {RECEIVER}, owner_only=True, event=ev.PERMIT_SUBMITTED,
+       effect=check_and_number),
+    _t("cancel", {DRAFT}, CANCELLED, {RECEIVER}, owner_only=True, event=ev.PERMIT_CANCELLED,
+       effect=record_cancellation),
     _t("issuer_approve", {SUBMITTED}, ISSUER_APPROVED, {ISSUER}, member_only=True, not_requester=True,
-       signature=True, event="PERMIT_ISSUER_APPROVED"),
+       signature=True, event=ev.PERMIT_ISSUER_APPROVED, effect=record_issuer_approval),
     _t("issuer_reject", {SUBMITTED}, REJECTED_ISSUER, {ISSUER}, member_only=True, not_requester=True,
-       reason=True, event="PERMIT_REJECTED"),
+       reason=True, event=ev.PERMIT_REJECTED, effect=record_rejection),
     _t("final_approve", {ISSUER_APPROVED}, APPROVED, {COORDINATOR}, not_requester=True, signature=True,
-       event="PERMIT_APPROVED"),
+       event=ev.PERMIT_APPROVED, effect=record_final_approval, then=start_daily_cycle, makes_pdf=True),
     _t("final_reject", {ISSUER_APPROVED}, REJECTED_COORD, {COORDINATOR}, not_requester=True, reason=True,
-       event="PERMIT_REJECTED"),
+       event=ev.PERMIT_REJECTED, effect=record_rejection),
     _t("revise", {REJECTED_ISSUER, REJECTED_COORD}, DRAFT, {RECEIVER}, owner_only=True),
-    _t("coordinator_cancel", NON_TERMINAL, CANCELLED, {COORDINATOR}, reason=True, event="PERMIT_CANCELLED"),
-    # The daily cycle (DOMAIN.md §5). SYSTEM steps are taken by the sweeps and by confirmations.
+    _t("coordinator_cancel", NON_TERMINAL, CANCELLED, {COORDINATOR}, reason=True, event=ev.PERMIT_CANCELLED,
+       effect=record_cancellation),
+    # The daily cycle (docs/domain.md, "Daily cycle"). SYSTEM steps are taken by the sweeps and by confirmations.
     _t("start_day", {APPROVED}, PENDING_DAILY, {SYSTEM}),
-    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event="PERMIT_ACTIVATED"),
-    _t("deadline_suspend", {PENDING_DAILY}, SUSPENDED, {SYSTEM}, event="PERMIT_SUSPENDED"),
+    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event=ev.PERMIT_ACTIVATED, effect=clear_suspension),
+    _t("deadline_suspend", {PENDING_DAILY}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED,
+       effect=record_deadline_suspension),
     _t("end_day", {ACTIVE}, PENDING_DAILY, {SYSTEM}),
-    _t("expire", {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}, PENDING_CLOSEOUT, {SYSTEM},
-       event="PERMIT_EXPIRED"),
+    _t("expire", CYCLE, PENDING_CLOSEOUT, {SYSTEM}, event=ev.PERMIT_EXPIRED),
     # Real sites stop work at once for weather, a gas alarm or an emergency, and resume deliberately.
     _t("suspend", {APPROVED, PENDING_DAILY, ACTIVE}, SUSPENDED, {ISSUER, COORDINATOR}, member_only=True,
-       reason=True, event="PERMIT_SUSPENDED"),
+       reason=True, event=ev.PERMIT_SUSPENDED, effect=record_manual_suspension),
     _t("reinstate", {SUSPENDED}, PENDING_DAILY, {ISSUER, COORDINATOR}, member_only=True, reason=True,
-       event="PERMIT_REINSTATED"),
-    _t("request_closeout", {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}, PENDING_CLOSEOUT, {RECEIVER},
-       owner_only=True, event="PERMIT_CLOSEOUT_REQUESTED"),
-    _t("close", {PENDING_CLOSEOUT}, CLOSED, {COORDINATOR}, signature=True, reason=True, event="PERMIT_CLOSED"),
+       event=ev.PERMIT_REINSTATED, effect=clear_suspension, then=resume_if_confirmed),
+    _t("request_closeout", CYCLE, PENDING_CLOSEOUT, {RECEIVER}, owner_only=True, event=ev.PERMIT_CLOSEOUT_REQUESTED,
+       effect=record_closeout_request),
+    _t("close", {PENDING_CLOSEOUT}, CLOSED, {COORDINATOR}, signature=True, reason=True, event=ev.PERMIT_CLOSED,
+       effect=record_close, makes_pdf=True),
 )
 
 # The public verbs of the API and the transitions each may mean (the current state picks one).

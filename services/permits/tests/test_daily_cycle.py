@@ -6,13 +6,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from permit_factory import make_permit
 
 from permitto_common.errors import APIError
 from permitto_permits import daily
 from permitto_permits.access import Actor
-from permitto_permits.commands import seed_templates
 from permitto_permits.extensions import db
-from permitto_permits.models import AuditEntry, OutboxEvent, Permit, TemplateVersion
+from permitto_permits.models import AuditEntry, OutboxEvent
 
 NY = "America/New_York"
 PROJECT = uuid.uuid4()
@@ -26,16 +26,8 @@ def at(day, hh, mm=0, tz=NY):
 
 
 def approved_permit(valid_from, valid_to, tz=NY, grace=0):
-    """An APPROVED permit; its project gives no first-day grace unless told (the grace has its own test)."""
-    seed_templates()
-    version = db.session.scalars(db.select(TemplateVersion).limit(1)).one()
-    number = f"SITE-HW-2026-{uuid.uuid4().hex[:6]}"
-    permit = Permit(project_id=PROJECT, project_code="SITE", timezone=tz, type="HW", number=number,
-                    template_version_id=version.id, title="Weld", status="APPROVED", requester_id=RECEIVER.id,
-                    valid_from=valid_from, valid_to=valid_to, submitted_at=valid_from, first_day_grace_minutes=grace)
-    db.session.add(permit)
-    db.session.flush()
-    return permit
+    return make_permit(status="APPROVED", tz=tz, valid_from=valid_from, valid_to=valid_to, grace=grace,
+                       project_id=PROJECT, requester_id=RECEIVER.id)
 
 
 def confirm_all(permit, now):

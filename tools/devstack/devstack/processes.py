@@ -3,6 +3,7 @@ the cross-service tests and the docker compose check all read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,18 +29,25 @@ SERVICES: tuple[ServiceDef, ...] = (
 
 SERVICE_BY_NAME = {service.name: service for service in SERVICES}
 
-_COMMON_REQUIRED = ("REDIS_URL", "JWT_PUBLIC_KEY", "INTERNAL_API_TOKEN")
-# What each service refuses to start without (a test proves each is really required, one by one).
-# Files also needs R2_ACCOUNT_ID in production, or S3_ENDPOINT_URL elsewhere; notifications needs
-# RESEND_API_KEY in production, or SMTP_HOST elsewhere.
-REQUIRED_ENV: dict[str, tuple[str, ...]] = {
-    "auth": ("DATABASE_URL", *_COMMON_REQUIRED, "JWT_PRIVATE_KEY"),
-    "permits": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "FILES_URL", "NOTIFICATIONS_URL"),
-    "files": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL", "PERMITS_URL", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY",
-              "R2_BUCKET_NAME"),
-    "notifications": ("DATABASE_URL", *_COMMON_REQUIRED, "AUTH_URL"),
-    "gateway": (*_COMMON_REQUIRED, "AUTH_URL", "PERMITS_URL", "FILES_URL", "NOTIFICATIONS_URL"),
-}
+
+def _required_env() -> dict[str, tuple[str, ...]]:
+    """What each service refuses to start without, read off its own settings loader (a test proves each
+    is really required, one by one). Files also needs R2_ACCOUNT_ID or S3_ENDPOINT_URL, notifications
+    RESEND_API_KEY or SMTP_HOST: one of each pair, so neither is listed."""
+    from permitto_auth.config import Settings as Auth
+    from permitto_common.settings import Env, required_variables
+    from permitto_files.config import Settings as Files
+    from permitto_gateway.config import Settings as Gateway
+    from permitto_notifications.config import Settings as Notifications
+    from permitto_permits.config import Settings as Permits
+
+    loaders: dict[str, Callable[[Env], object]] = {
+        "auth": Auth.from_env, "permits": Permits.from_env, "files": Files.from_env,
+        "notifications": Notifications.from_env, "gateway": Gateway.from_env}
+    return {name: required_variables(loader) for name, loader in loaders.items()}
+
+
+REQUIRED_ENV: dict[str, tuple[str, ...]] = _required_env()
 
 # Default ports of `make up`; each can be moved with PERMITTO_<NAME>_PORT.
 DEFAULT_PORTS = {

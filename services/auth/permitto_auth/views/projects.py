@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, Response
 
+from permitto_common import security as roles
 from permitto_common.errors import success
 from permitto_common.openapi import documented
 from permitto_common.pagination import page_meta
@@ -40,7 +41,7 @@ def list_projects() -> Response:
 
 @bp.post("")
 @documented("Create a project", body=CreateProjectBody, response=ProjectOut, status=201)
-@require_auth(access.ADMIN)
+@require_auth(roles.ADMIN)
 def create_project() -> Response:
     return success(project_out(directory.create_project(actor(), parse_body(CreateProjectBody))), status=201)
 
@@ -54,7 +55,7 @@ def get_project(project_id: uuid.UUID) -> Response:
 
 @bp.patch("/<uuid:project_id>")
 @documented("Change a project", body=UpdateProjectBody, response=ProjectOut)
-@require_auth(access.ADMIN)
+@require_auth(roles.ADMIN)
 def update_project(project_id: uuid.UUID) -> Response:
     me = actor()
     body = parse_body(UpdateProjectBody)
@@ -76,7 +77,7 @@ def project_users(project_id: uuid.UUID) -> Response:
 
 @bp.post("/<uuid:project_id>/users")
 @documented("Assign a user to a project", body=AssignBody, response=AssignmentOut, status=201)
-@require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
+@require_auth(roles.ADMIN, roles.COORDINATOR, roles.ISSUER)
 def assign_user(project_id: uuid.UUID) -> Response:
     me = actor()
     body = parse_body(AssignBody)
@@ -89,7 +90,7 @@ def assign_user(project_id: uuid.UUID) -> Response:
 
 @bp.delete("/<uuid:project_id>/users/<uuid:user_id>")
 @documented("Remove a user from a project", response=AssignmentOut)
-@require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
+@require_auth(roles.ADMIN, roles.COORDINATOR, roles.ISSUER)
 def unassign_user(project_id: uuid.UUID, user_id: uuid.UUID) -> Response:
     me = actor()
     directory.unassign(me, access.visible_project(me, project_id), user_id)

@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, Response
 
+from permitto_common import security as roles
 from permitto_common.errors import Forbidden, success
 from permitto_common.openapi import documented
 from permitto_common.pagination import page_meta
@@ -21,7 +22,7 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 
 @bp.get("")
 @documented("List users I may see", query=UserQuery, response=list[UserOut], paginated=True)
-@require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
+@require_auth(roles.ADMIN, roles.COORDINATOR, roles.ISSUER)
 def list_users() -> Response:
     query = parse_query(UserQuery)
     rows, total = directory.list_users(actor(), query)
@@ -30,7 +31,7 @@ def list_users() -> Response:
 
 @bp.post("")
 @documented("Invite a user (an email with a link to set a password)", body=CreateUserBody, response=UserOut, status=201)
-@require_auth(access.ADMIN, access.COORDINATOR, access.ISSUER)
+@require_auth(roles.ADMIN, roles.COORDINATOR, roles.ISSUER)
 def create_user() -> Response:
     user = directory.create_user(actor(), parse_body(CreateUserBody))
     return success(user_out(user), status=201)
@@ -55,7 +56,7 @@ def update_user(user_id: uuid.UUID) -> Response:
 
 @bp.delete("/<uuid:user_id>")
 @documented("Deactivate a user: every session ends at once", response=UserOut)
-@require_auth(access.ADMIN, access.COORDINATOR)
+@require_auth(roles.ADMIN, roles.COORDINATOR)
 def deactivate_user(user_id: uuid.UUID) -> Response:
     me = actor()
     return success(user_out(directory.deactivate_user(me, access.visible_user(me, user_id))))
@@ -68,6 +69,6 @@ def user_projects(user_id: uuid.UUID) -> Response:
     me = actor()
     target = access.visible_user(me, user_id)
     projects = [p for p in directory.projects_of(target) if access.can_see_project(me, p)]
-    if me.role == access.RECEIVER and target.id != me.id:
+    if me.role == roles.RECEIVER and target.id != me.id:
         raise Forbidden("You can only list your own projects.")
     return success([project_out(p) for p in projects])

@@ -12,7 +12,7 @@ from typing import Protocol
 import urllib3
 from flask import Flask, current_app
 
-from permitto_common.settings import ConfigError, Env
+from permitto_common.settings import Env
 
 RESEND_DEFAULT_URL = "https://api.resend.com/emails"
 _KEY = "permitto.email"
@@ -103,12 +103,11 @@ class ResendBackend:
 def backend_from_env(env: Env | None = None) -> EmailBackend:
     env = env or Env()
     sender = env.text("EMAIL_FROM", "Permitto <noreply@permitto.app>")
+    env.require_one("RESEND_API_KEY", "SMTP_HOST")  # Resend in production, a relay (or the catcher) elsewhere
     api_key = env.optional("RESEND_API_KEY")
     if api_key:
         return ResendBackend(api_key=api_key, sender=sender, url=env.text("RESEND_API_URL", RESEND_DEFAULT_URL))
-    host = env.optional("SMTP_HOST")
-    if host is None:
-        raise ConfigError("environment variable RESEND_API_KEY (or SMTP_HOST for a relay) is required but not set")
+    host = env.text("SMTP_HOST")
     return SmtpBackend(host=host, port=env.integer("SMTP_PORT", 25), sender=sender,
                        username=env.optional("SMTP_USERNAME"), password=env.optional("SMTP_PASSWORD"),
                        starttls=env.flag("SMTP_STARTTLS", False))

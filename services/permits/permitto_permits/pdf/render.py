@@ -1,5 +1,5 @@
-"""Render the printable permit (DOMAIN.md §8) with ReportLab: header, number, project, type, validity and
-hours, the form in template section order, signatures with name, role and time, the daily confirmation
+"""Render the printable permit (docs/domain.md, "Permit PDF") with ReportLab: header, number, project, type,
+validity and hours, the form in template section order, signatures with name, role and time, the daily confirmation
 table, attached files, close-out notes, and a QR code linking to the digital permit."""
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from flask import Blueprint, Response, request
 from permitto_common.errors import success
 from permitto_common.idempotency import idempotent
 from permitto_common.openapi import documented
-from permitto_common.security import require_auth
+from permitto_common.security import ADMIN, COORDINATOR, require_auth
 from permitto_common.validation import parse_body, parse_query
 
-from .. import access, analytics, audit, daily_service, documents, lifecycle
+from .. import access, analytics, audit, daily_service, documents, drafts, listing, transitions
 from ..access import Actor
 from ..models import Permit
 from ..schemas import (
@@ -45,7 +45,7 @@ bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
 def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    response = success(permit_out(permit, lifecycle.allowed_actions(actor, permit)), status=status)
+    response = success(permit_out(permit, transitions.allowed_actions(actor, permit)), status=status)
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
@@ -53,7 +53,7 @@ def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
 def _act(permit_id: uuid.UUID, verb: str, **details: Any) -> Response:
     """One verb of the lifecycle for the caller, answered with the permit as it now is."""
     actor = Actor.current()
-    return _one(lifecycle.transition(actor, permit_id, verb, **details), actor)
+    return _one(transitions.transition(actor, permit_id, verb, **details), actor)
 
 
 @bp.get("")
@@ -62,7 +62,7 @@ def _act(permit_id: uuid.UUID, verb: str, **details: Any) -> Response:
 @require_auth()
 def list_permits() -> Response:
     query = parse_query(PermitQuery)
-    rows, cursor, total, capped = lifecycle.list_permits(Actor.current(), query)
+    rows, cursor, total, capped = listing.list_permits(Actor.current(), query)
     return success([permit_summary(p) for p in rows],
                    meta={"limit": query.limit, "nextCursor": cursor, "total": total, "totalIsCapped": capped})
 
@@ -73,7 +73,7 @@ def list_permits() -> Response:
 @idempotent
 def create_permit() -> Response:
     actor = Actor.current()
-    return _one(lifecycle.create_permit(actor, parse_body(CreatePermitBody)), actor, status=201)
+    return _one(drafts.create_permit(actor, parse_body(CreatePermitBody)), actor, status=201)
 
 
 @bp.get("/pending-actions")
@@ -81,7 +81,7 @@ def create_permit() -> Response:
 @require_auth()
 def pending_actions() -> Response:
     actor = Actor.current()
-    result = lifecycle.pending_actions(actor)
+    result = listing.pending_actions(actor)
     waiting = daily_service.awaiting_me(actor)
     answer: PendingActionsOut = {"count": result["count"] + len(waiting),
                                  "permits": [permit_summary(p) for p in result["permits"]],
@@ -103,7 +103,7 @@ def daily_approve_many() -> Response:
 @bp.get("/analytics")
 @documented("Figures per project: status, type, approval time, compliance, suspensions",
             query=AnalyticsQuery, response=AnalyticsOut)
-@require_auth("SUPER_ADMIN", "COORDINATOR")
+@require_auth(ADMIN, COORDINATOR)
 def analytics_view() -> Response:
     return success(analytics.summary(parse_query(AnalyticsQuery)))
 
@@ -123,7 +123,7 @@ def get_permit(permit_id: uuid.UUID) -> Response:
 def update_permit(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
     body = parse_body(UpdatePermitBody)
-    return _one(lifecycle.update_draft(actor, permit_id, body, request.headers.get("If-Match")), actor)
+    return _one(drafts.update_draft(actor, permit_id, body, request.headers.get("If-Match")), actor)
 
 
 @bp.post("/<uuid:permit_id>/validate")
@@ -131,7 +131,7 @@ def update_permit(permit_id: uuid.UUID) -> Response:
 @require_auth()
 def validate(permit_id: uuid.UUID) -> Response:
     body = parse_body(ValidateBody)
-    return success(lifecycle.check_sections(Actor.current(), permit_id, body.sections))
+    return success(drafts.check_sections(Actor.current(), permit_id, body.sections))
 
 
 @bp.post("/<uuid:permit_id>/submit")
@@ -242,7 +242,7 @@ def pdf(permit_id: uuid.UUID) -> Response:
 @documented("Everything that happened to a permit", response=list[TimelineEntry])
 @require_auth()
 def timeline(permit_id: uuid.UUID) -> Response:
-    return success(lifecycle.timeline(Actor.current(), permit_id))
+    return success(listing.timeline(Actor.current(), permit_id))
 
 
 @bp.get("/<uuid:permit_id>/audit/verify")

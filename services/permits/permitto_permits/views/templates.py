@@ -13,7 +13,7 @@ from permitto_common.validation import parse_body, parse_query
 
 from .. import templates_service as service
 from ..schemas import CreateTemplateBody, TemplateOut, TemplateQuery, UpdateTemplateBody, template_out
-from ..state_machine import ADMIN, COORDINATOR
+from ..states import ADMIN, COORDINATOR
 
 bp = Blueprint("templates", __name__, url_prefix="/api/v1/templates")
 EDITORS = (COORDINATOR,)

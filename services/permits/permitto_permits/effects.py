@@ -1,0 +1,98 @@
+"""What each step of the lifecycle does besides changing the state: the functions the lifecycle table
+(state_machine.TRANSITIONS) names as a transition's `effect` (run before the state changes; it may
+refuse) or `then` (run after, in the same transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from permitto_common.errors import ValidationFailed
+
+from .access import Actor
+from .drafts import validity_problems
+from .models import Permit
+from .numbers import next_number
+from .template_schema import validate_form
+
+
+@dataclass(frozen=True)
+class Act:
+    """One step being taken: on which permit, when, by whom (None: the system) and with what words."""
+
+    permit: Permit
+    now: datetime
+    actor: Actor | None = None
+    reason: str | None = None
+    comment: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def check_and_number(act: Act) -> None:
+    """A submission must be complete and valid; it gets its gap-free number the first time."""
+    permit = act.permit
+    problems = validate_form(permit.template_version.schema, permit.form_data) + validity_problems(permit, now=act.now)
+    if problems:
+        raise ValidationFailed(problems, "The permit cannot be submitted yet; fix every problem listed.")
+    if permit.number is None:
+        local_year = permit.valid_from.astimezone(ZoneInfo(permit.timezone)).year
+        permit.number = next_number(permit.project_id, permit.project_code, permit.type, local_year)
+    permit.submitted_at = permit.listed_at = act.now
+    permit.rejection_reason = None
+
+
+def record_issuer_approval(act: Act) -> None:
+    act.permit.issuer_approved_at, act.permit.issuer_approved_by = act.now, _actor_id(act)
+
+
+def record_final_approval(act: Act) -> None:
+    act.permit.approved_at, act.permit.approved_by = act.now, _actor_id(act)
+
+
+def start_daily_cycle(act: Act) -> None:
+    """Already within its validity, an approved permit opens its first work day at once."""
+    from . import daily  # here, not at the top: the daily cycle applies steps of the table that names us
+
+    daily.apply_due(act.permit, act.now)
+
+
+def record_rejection(act: Act) -> None:
+    act.permit.rejection_reason = act.reason
+
+
+def record_cancellation(act: Act) -> None:
+    act.permit.cancel_reason = act.reason
+
+
+def record_manual_suspension(act: Act) -> None:
+    act.permit.suspension_kind, act.permit.suspension_reason = "MANUAL", act.reason
+
+
+def record_deadline_suspension(act: Act) -> None:
+    act.permit.suspension_kind, act.permit.suspension_reason = "DEADLINE", "daily confirmations missing"
+
+
+def clear_suspension(act: Act) -> None:
+    act.permit.suspension_kind = act.permit.suspension_reason = None
+
+
+def resume_if_confirmed(act: Act) -> None:
+    """Back in the daily cycle: today's record is opened if needed; if it is complete, work resumes."""
+    from . import daily  # as above
+
+    daily.resume(act.permit, act.now)
+
+
+def record_closeout_request(act: Act) -> None:
+    act.permit.closeout_requested_at = act.now
+
+
+def record_close(act: Act) -> None:
+    act.permit.closed_at, act.permit.closed_by, act.permit.closeout_notes = act.now, _actor_id(act), act.reason
+
+
+def _actor_id(act: Act) -> Any:
+    assert act.actor is not None, "a person's step"
+    return act.actor.id
