@@ -27,7 +27,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -111,6 +113,11 @@ def approve_carefully(api: Api, permit: dict[str, str], outcome: Outcome, killed
         delay = min(delay * 2, 3.0)
 
 
+def _read(api: Api, path: str) -> Any:
+    answer = api.get(path)
+    return answer.json()["data"] if answer.status_code == 200 else None
+
+
 def run_class(stack: Stack, apis: dict[str, Api], project: str, template: str, victim: str,
               approvals: int) -> Outcome:
     receiver, issuer = apis["receiver.downtown"], apis["issuer.downtown"]
@@ -141,11 +148,12 @@ def run_class(stack: Stack, apis: dict[str, Api], project: str, template: str, v
     bring_back(stack, victim)
     worker.join()
 
+    stack.wait_ready(timeout=90)  # judge what was kept, not what a process still starting answers
     for permit in outcome.acknowledged:
-        got = issuer.get(f"/permits/{permit['id']}").json()
-        timeline = issuer.get(f"/permits/{permit['id']}/timeline").json().get("data", [])
-        if got.get("data", {}).get("status") != "ISSUER_APPROVED" or \
-                [e["action"] for e in timeline].count("issuer_approve") != 1:
+        base = f"/permits/{permit['id']}"
+        got: dict[str, Any] = wait_until(partial(_read, issuer, base), timeout=30) or {}
+        timeline: list[dict[str, Any]] = wait_until(partial(_read, issuer, base + "/timeline"), timeout=30) or []
+        if got.get("status") != "ISSUER_APPROVED" or [e["action"] for e in timeline].count("issuer_approve") != 1:
             outcome.lost += 1
     for permit in outcome.acknowledged:
         def mails(p: dict[str, str] = permit) -> list[tuple[str, str, str]]:

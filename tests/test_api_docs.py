@@ -23,7 +23,7 @@ SAMPLE_ID = "00000000-0000-0000-0000-000000000000"
 
 @pytest.fixture(scope="module")
 def docs_system():
-    with running_system("apidocs", overrides={"gateway": {
+    with running_system("apidocs", redis_db=14, overrides={"gateway": {
             "RATE_LIMIT_USER_PER_MINUTE": "100000", "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "100000",
             "RATE_LIMIT_LOGIN_PER_MINUTE": "100000", "RATE_LIMIT_RESET_PER_15_MINUTES": "100000"}}) as stack:
         yield stack

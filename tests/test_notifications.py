@@ -199,8 +199,9 @@ def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_o
             numbers.append(receiver.post(f"/permits/{permit['id']}/submit").json()["data"]["number"])
             issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
             coordinator.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
-        # 07:05: reminders are due (no confirmation given yet) and go out in-app
-        clock(datetime(day.year, day.month, day.day, 7, 5, tzinfo=ny))
+        # 08:05: reminders are due an hour before the first day's deadline (the 08:00 work start plus the
+        # project's 60-minute grace), no confirmation given yet, and go out in-app
+        clock(datetime(day.year, day.month, day.day, 8, 5, tzinfo=ny))
 
         def reminders():
             rows = issuer.get("/notifications", params={"limit": 100}).json()["data"]

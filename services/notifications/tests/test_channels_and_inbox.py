@@ -50,18 +50,24 @@ def test_resend_backend_posts_the_email_to_the_api(resend_server):
         backend.send(Email("bounce@site.example", "x", "x", "x"))
 
 
+def deliver_with_two_retries(app, subject="s"):
+    """One email through the real job and a burst worker, with two quick retries; the row afterwards."""
+    delivery = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="ann@site.example", subject=subject,
+                             text_body="t", html_body="h")
+    db.session.add(delivery)
+    db.session.commit()
+    enqueue(app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.deliver_email",
+            kwargs={"delivery_id": str(delivery.id)}, retry=Retry(max=2, interval=0))
+    run_worker(app, [QUEUE_NOTIFICATIONS], burst=True, fork=False)
+    db.session.refresh(delivery)
+    return delivery
+
+
 def test_a_failing_email_is_retried_then_parked_as_failed(app):
     working = app.extensions["permitto.email"]
     init_email(app, SmtpBackend(host="127.0.0.1", port=free_port(), sender="x@permitto.example"))  # nobody there
     try:
-        delivery = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="ann@site.example", subject="s",
-                                 text_body="t", html_body="h")
-        db.session.add(delivery)
-        db.session.commit()
-        enqueue(app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.deliver_email",
-                kwargs={"delivery_id": str(delivery.id)}, retry=Retry(max=2, interval=0))
-        run_worker(app, [QUEUE_NOTIFICATIONS], burst=True, fork=False)
-        db.session.refresh(delivery)
+        delivery = deliver_with_two_retries(app)
         assert delivery.status == "FAILED"
         assert delivery.attempts == 3
         assert "SMTP delivery" in delivery.last_error
@@ -72,14 +78,7 @@ def test_a_failing_email_is_retried_then_parked_as_failed(app):
 def test_an_unexpected_failure_counts_as_an_attempt_and_is_retried_then_parked(app):
     # A row written before subjects were made one line: building the message raises ValueError,
     # not the channel's DeliveryError. It must still be counted, retried and parked, never looped on.
-    delivery = EmailDelivery(dedupe_key=f"test:{uuid.uuid4()}", to="ann@site.example", subject="broken\nsubject",
-                             text_body="t", html_body="h")
-    db.session.add(delivery)
-    db.session.commit()
-    enqueue(app, QUEUE_NOTIFICATIONS, "permitto_notifications.jobs.deliver_email",
-            kwargs={"delivery_id": str(delivery.id)}, retry=Retry(max=2, interval=0))
-    run_worker(app, [QUEUE_NOTIFICATIONS], burst=True, fork=False)
-    db.session.refresh(delivery)
+    delivery = deliver_with_two_retries(app, subject="broken\nsubject")
     assert (delivery.status, delivery.attempts) == ("FAILED", 3)
     assert delivery.last_error.startswith("ValueError")
     assert process_stragglers()["emails"] == 0  # parked: the safety net leaves it to an administrator

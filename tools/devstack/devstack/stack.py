@@ -273,11 +273,12 @@ class Stack:
 @contextmanager
 def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None = None,
                    ready_timeout: float = 120, own_redis: bool = False,
-                   own_postgres: bool = False) -> Iterator[Stack]:
+                   own_postgres: bool = False, redis_db: int = 15) -> Iterator[Stack]:
     """A whole system on free ports and fresh databases, as `make up` runs it, for tests and benchmarks.
     Uses DATABASE_URL / REDIS_URL when set (its own databases, Redis database 15), else embedded engines;
     own_redis starts a Redis of its own (persistent, like production's) that a test may stop and start,
-    own_postgres likewise a PostgreSQL."""
+    own_postgres likewise a PostgreSQL. Systems that may run at the same time on a shared Redis need
+    a redis_db each (1-15: queues and leases are named the same in every system)."""
     from .engines import free_port
     from .processes import DEFAULT_PORTS
 
@@ -287,7 +288,7 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
         ports={name: free_port() for name in DEFAULT_PORTS},
         durable=False,
         database_url=None if own_postgres else os.environ.get("DATABASE_URL"),
-        redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + "/15" if redis_url and not own_redis else None,
+        redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + f"/{redis_db}" if redis_url and not own_redis else None,
         persist_redis=own_redis,
         db_prefix=f"{prefix}_",
         overrides=overrides or {},

@@ -36,18 +36,45 @@ UNIT_TEST_DIRS = [
     "gateway/tests",
 ]
 PYTEST_NO_TESTS = 5
+# Cross-service test files that start a system of their own (or several): they run beside the ones that
+# share the session's system, in a second pytest, since most of their time is spent waiting.
+OWN_SYSTEM_TESTS = ["tests/test_outages.py", "tests/test_make_up.py", "tests/test_api_docs.py"]
+
+
+def verdict(name: str, code: int, elapsed: float) -> None:
+    if code == PYTEST_NO_TESTS:
+        sys.exit(f"=== {name}: FAILED, no test was collected ({elapsed:.0f} s)")
+    if code != 0:
+        sys.exit(f"=== {name}: FAILED with exit code {code} ({elapsed:.0f} s)")
+    print(f"=== {name}: ok ({elapsed:.0f} s)", flush=True)
 
 
 def run(name: str, args: list[str], env: dict[str, str]) -> None:
     print(f"\n=== {name}: {' '.join(args)}", flush=True)
     started = time.monotonic()
     code = subprocess.call(args, cwd=REPO_ROOT, env=env)
-    elapsed = time.monotonic() - started
-    if code == PYTEST_NO_TESTS:
-        sys.exit(f"=== {name}: FAILED, no test was collected ({elapsed:.0f} s)")
-    if code != 0:
-        sys.exit(f"=== {name}: FAILED with exit code {code} ({elapsed:.0f} s)")
-    print(f"=== {name}: ok ({elapsed:.0f} s)", flush=True)
+    verdict(name, code, time.monotonic() - started)
+
+
+def run_beside(name: str, args: list[str], other_name: str, other_args: list[str], env: dict[str, str]) -> None:
+    """Two test runs at once: the first prints as it goes, the second's output follows when both end."""
+    print(f"\n=== {name}: {' '.join(args)}\n=== {other_name} (beside it): {' '.join(other_args)}", flush=True)
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as other_log:
+        other = subprocess.Popen(other_args, cwd=REPO_ROOT, env=env, stdout=other_log, stderr=subprocess.STDOUT)
+        try:
+            code = subprocess.call(args, cwd=REPO_ROOT, env=env)
+            other_code = other.wait()
+        finally:
+            if other.poll() is None:
+                other.kill()
+        elapsed = time.monotonic() - started
+        other_log.seek(0)
+        print(f"\n=== {other_name} output:", flush=True)
+        sys.stdout.buffer.write(other_log.read())
+        sys.stdout.flush()
+    verdict(other_name, other_code, elapsed)
+    verdict(name, code, elapsed)
 
 
 def main() -> None:
@@ -84,8 +111,10 @@ def main() -> None:
         if "unit" in steps:
             run("service tests", [sys.executable, "-m", "pytest", "-n", workers, *UNIT_TEST_DIRS], env)
         if "cross" in steps:
-            run("cross-service tests", [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests",
-                                        "--ignore=tests/delivery"], env)
+            shared = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests", "--ignore=tests/delivery",
+                      *[f"--ignore={path}" for path in OWN_SYSTEM_TESTS]]
+            own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS]
+            run_beside("cross-service tests", shared, "cross-service tests with systems of their own", own, env)
         if "delivery" in steps:
             # Dockerfiles, compose, workflows, Railway, env lists; production commands from clean venvs.
             run("delivery checks", [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile",
