@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devstack.engines import free_port, port_is_free, process_alive
+from devstack.engines import free_port, process_alive
 from devstack.processes import DEFAULT_PORTS
 from devstack.stack import REPO_ROOT
 from devstack.up import SAME_REQUEST, Signals, StopRequested
@@ -88,7 +88,7 @@ def test_crashes_are_restarted_a_dead_make_up_is_cleaned_up_and_stopping_never_h
         os.killpg(first.proc.pid, signal.SIGKILL)
         first.proc.wait(10)
         assert still_running(left)
-        assert not port_is_free(ports["postgres"])
+        assert (tmp_path / "var" / "postgres" / "postmaster.pid").exists()
     finally:
         if first.proc.poll() is None:
             os.killpg(first.proc.pid, signal.SIGKILL)
@@ -109,7 +109,8 @@ def test_crashes_are_restarted_a_dead_make_up_is_cleaned_up_and_stopping_never_h
         assert "Stopped." in second.output
         assert "Traceback" not in second.output.split("Stopping Permitto")[-1]
         assert still_running(mine) == []
-        assert all(port_is_free(port) for port in ports.values())
+        # (its ports are not checked: other systems of the test run may take a port once it is free)
+        assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists()  # PostgreSQL stopped too
     finally:
         if second.proc.poll() is None:
             os.killpg(second.proc.pid, signal.SIGKILL)
