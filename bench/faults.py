@@ -180,7 +180,8 @@ def main() -> None:
     parser.add_argument("--approvals", type=int, default=6)
     parser.add_argument("--only", default="", help="comma-separated classes (default: all)")
     args = parser.parse_args()
-    with running_system("faults", own_redis=True, own_postgres=True,
+    # PostgreSQL and Redis as production runs them: durable commits, Redis with its append-only file.
+    with running_system("faults", own_redis=True, own_postgres=True, durable=True,
                         overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1", "RATE_LIMIT_USER_PER_MINUTE": "100000"},
                                    "permits": {"SWEEP_INTERVAL_SECONDS": "5"}}) as stack:
         victims = list(stack.running) + list(ENGINES)

@@ -52,7 +52,10 @@ def schemathesis(base: str, token: str, examples: int, seed: int) -> tuple[int, 
     output = result.stdout + result.stderr
     cases = sum(int(n) for n in re.findall(r"(\d+) generated", output))
     failures = 0 if result.returncode == 0 else max(1, len(re.findall(r"^\s*\d+\. ", output, re.MULTILINE)))
-    summary = "\n".join(line for line in output.splitlines()[-40:] if line.strip())
+    # Each phase's own line ("Stateful ... N generated" and the like), then the closing summary.
+    phases = [line.strip() for line in output.splitlines()
+              if re.search(r"\b(Examples|Coverage|Fuzzing|Stateful)\b", line) and line.strip()]
+    summary = "\n".join(phases[-8:] + [line for line in output.splitlines()[-12:] if line.strip()])
     return cases, failures, summary
 
 
@@ -188,8 +191,7 @@ def main() -> None:
     print("\n=== schemathesis (examples, coverage, fuzzing, stateful)")
     print(f"cases generated:    {cases} in {st_seconds:.0f} s")
     print(f"failures:           {failures}")
-    if failures:
-        print(summary)
+    print(summary)
     print(f"\ntotal: {sent + cases} cases, {len(body_errors) + failures} server errors or failures, "
           f"{time.monotonic() - started:.0f} s")
     sys.exit(1 if body_errors or failures else 0)

@@ -273,12 +273,14 @@ class Stack:
 @contextmanager
 def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None = None,
                    ready_timeout: float = 120, own_redis: bool = False,
-                   own_postgres: bool = False, redis_db: int = 15) -> Iterator[Stack]:
+                   own_postgres: bool = False, redis_db: int = 15, durable: bool = False) -> Iterator[Stack]:
     """A whole system on free ports and fresh databases, as `make up` runs it, for tests and benchmarks.
     Uses DATABASE_URL / REDIS_URL when set (its own databases, Redis database 15), else embedded engines;
     own_redis starts a Redis of its own (persistent, like production's) that a test may stop and start,
     own_postgres likewise a PostgreSQL. Systems that may run at the same time on a shared Redis need
-    a redis_db each (1-15: queues and leases are named the same in every system)."""
+    a redis_db each (1-15: queues and leases are named the same in every system). Tests run PostgreSQL
+    without fsync and with asynchronous commits for speed; durable=True runs it as production does (a
+    crash then loses nothing that was committed), for the fault-injection run."""
     from .engines import free_port
     from .processes import DEFAULT_PORTS
 
@@ -286,7 +288,7 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
     stack = Stack(
         var_dir=Path(tempfile.mkdtemp(prefix=f"permitto-{prefix}-")),
         ports={name: free_port() for name in DEFAULT_PORTS},
-        durable=False,
+        durable=durable,
         database_url=None if own_postgres else os.environ.get("DATABASE_URL"),
         redis_url=redis_url.rstrip("/").rsplit("/", 1)[0] + f"/{redis_db}" if redis_url and not own_redis else None,
         persist_redis=own_redis,
