@@ -32,18 +32,20 @@ def app(settings):
 
     from permitto_common.errors import Conflict, success
     from permitto_common.security import require_internal
-    from permitto_common.validation import parse_body
+    from permitto_common.validation import Text, parse_body
 
     class Body(BaseModel):
         name: str = Field(min_length=2)
         count: int = Field(ge=1, le=10)
+        note: Text | None = None
+        extra: dict[str, object] | None = None
 
     app = create_base_app("sample", settings, config={"TESTING": True})
 
     @app.post("/echo")
     def echo():
         body = parse_body(Body)
-        return success(body.model_dump(), status=201)
+        return success(body.model_dump(exclude_none=True), status=201)
 
     @app.get("/boom")
     def boom():

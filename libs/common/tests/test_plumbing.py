@@ -52,6 +52,37 @@ def test_non_json_body_is_a_422_not_a_400_page(client):
     assert response.json["error"]["details"] == [{"field": "body", "message": "The body must be valid JSON."}]
 
 
+@pytest.mark.parametrize(("raw", "field", "reason"), [
+    ('{"name": "ok", "count": NaN}', "body", "NaN is not a number JSON allows"),
+    ('{"name": "ok", "count": -Infinity}', "body", "-Infinity is not a number JSON allows"),
+    ('{"name": "ok", "count": 1e400}', "body", "1e400 is too large for a number"),
+    ('{"a": ' * 5000 + "1" + "}" * 5000, "body", "is nested too deeply (at most 32 levels)"),
+    ('{"name": "ok", "count": 1, "extra": ' + "[" * 40 + "]" * 40 + "}", "body", "is nested too deeply"),
+    (r'{"name": "ok\u0007", "count": 1}', "name", "must not contain control characters (U+0007)"),
+    (r'{"name": "ok", "count": 1, "extra": {"k\u0000": 1}}', "extra", "a key must not contain NUL characters"),
+    (r'{"name": "ok\ud800", "count": 1}', "name", "contains invalid Unicode (an unpaired surrogate)"),
+    (r'{"name": "two\nlines", "count": 1}', "name", "must be a single line (no line breaks or tabs)"),
+])
+def test_the_input_layer_refuses_what_no_endpoint_accepts(client, raw, field, reason):
+    response = client.post("/echo", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    [detail] = response.json["error"]["details"]
+    assert detail["field"] == field
+    assert detail["message"].startswith(reason)
+
+
+def test_text_fields_may_span_lines_and_any_script_is_welcome(client):
+    response = client.post("/echo", json={"name": "Schweißen — Halle 3", "count": 2, "note": "one\ntwo\tthree"})
+    assert response.status_code == 201
+    assert response.json["data"]["note"] == "one\ntwo\tthree"
+
+
+def test_a_body_that_is_not_declared_json_is_refused(client):
+    response = client.post("/echo", data='{"name": "ok", "count": 1}', content_type="text/plain")
+    assert response.status_code == 422
+    assert "Content-Type: application/json" in response.json["error"]["details"][0]["message"]
+
+
 def test_unexpected_errors_leave_as_a_500_envelope_without_internals(client, caplog):
     response = client.get("/boom")
     assert response.status_code == 500
