@@ -110,7 +110,7 @@ def test_crashes_are_restarted_a_dead_make_up_is_cleaned_up_and_stopping_never_h
         assert "Traceback" not in second.output.split("Stopping Permitto")[-1]
         assert still_running(mine) == []
         # (its ports are not checked: other systems of the test run may take a port once it is free)
-        assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists()  # PostgreSQL stopped too
+        assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists(), second.output[-3000:]  # stopped too
     finally:
         if second.proc.poll() is None:
             os.killpg(second.proc.pid, signal.SIGKILL)
