@@ -194,16 +194,29 @@ class Postgres:
     def stop(self, *, immediate: bool = False) -> None:
         """A fast shutdown (clients cut, a checkpoint written); should that not finish in time (a busy
         disk), an immediate one, which the next start recovers from. Never leaves the server running."""
+        said = ""
         for mode in ("immediate",) if immediate else ("fast", "immediate"):
             if not (self.data_dir / "postmaster.pid").exists():
                 return
             try:
-                subprocess.run([pg_tool("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "-t", "90", "stop"],
-                               user=self._run_as, capture_output=True, timeout=100, cwd="/")
+                result = subprocess.run([pg_tool("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "-t", "90",
+                                         "stop"], user=self._run_as, capture_output=True, text=True, timeout=100,
+                                        cwd="/")
+                said = (result.stderr or result.stdout).strip()
             except subprocess.TimeoutExpired:
-                continue
-        if (self.data_dir / "postmaster.pid").exists():
-            print(f"warning: PostgreSQL in {self.data_dir} did not stop", file=sys.stderr, flush=True)
+                said = "pg_ctl did not return in time"
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        if process_alive(pid, "postgres"):
+            # The last resort: its backends exit when they see the postmaster gone; the next start recovers.
+            os.kill(pid, signal.SIGKILL)
+            print(f"warning: PostgreSQL in {self.data_dir} did not stop ({said}); killed it", file=sys.stderr,
+                  flush=True)
 
     def stop_leftover(self) -> bool:
         """Stop a server that an earlier run left behind (pg_ctl daemonises it: it outlives its parent)."""
