@@ -178,10 +178,8 @@ class Postgres:
                 [pg_tool("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                  "--no-instructions"] + ([] if self.durable else ["--no-sync"]),
             )
-        elif (self.data_dir / "postmaster.pid").exists():
-            # A previous run died without stopping PostgreSQL; if it is still up, stop it cleanly first.
-            subprocess.run([pg_tool("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                           user=self._run_as, capture_output=True, timeout=60, cwd="/")
+        else:
+            self.stop()  # a previous run died without stopping PostgreSQL: if it is still up, stop it first
         options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=300"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -193,10 +191,12 @@ class Postgres:
 
     def stop(self, *, immediate: bool = False) -> None:
         """A fast shutdown (clients cut, a checkpoint written); should that not finish in time (a busy
-        disk), an immediate one, which the next start recovers from. Never leaves the server running."""
+        disk), an immediate one, which the next start recovers from. It returns once the postmaster
+        itself is gone, not when its lock file is: the next server on this folder must not meet it."""
+        pid = self._postmaster_pid()
         said = ""
         for mode in ("immediate",) if immediate else ("fast", "immediate"):
-            if not (self.data_dir / "postmaster.pid").exists():
+            if pid is None or not process_alive(pid, "postgres"):
                 return
             try:
                 result = subprocess.run([pg_tool("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "-t", "90",
@@ -205,22 +205,25 @@ class Postgres:
                 said = (result.stderr or result.stdout).strip()
             except subprocess.TimeoutExpired:
                 said = "pg_ctl did not return in time"
-        pid_file = self.data_dir / "postmaster.pid"
-        if not pid_file.exists():
-            return
-        try:
-            pid = int(pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return
-        if process_alive(pid, "postgres"):
+            deadline = time.monotonic() + 10
+            while process_alive(pid, "postgres") and time.monotonic() < deadline:
+                time.sleep(0.05)
+        if pid is not None and process_alive(pid, "postgres"):
             # The last resort: its backends exit when they see the postmaster gone; the next start recovers.
             os.kill(pid, signal.SIGKILL)
             print(f"warning: PostgreSQL in {self.data_dir} did not stop ({said}); killed it", file=sys.stderr,
                   flush=True)
 
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop_leftover(self) -> bool:
         """Stop a server that an earlier run left behind (pg_ctl daemonises it: it outlives its parent)."""
-        if not (self.data_dir / "postmaster.pid").exists():
+        pid = self._postmaster_pid()
+        if pid is None or not process_alive(pid, "postgres"):
             return False
         self._prepare_user()
         self.stop()
