@@ -165,6 +165,12 @@ def _slot(record: DailyApproval, role: str) -> tuple[datetime | None, uuid.UUID 
 
 def confirm_refusal(permit: Permit, who: Actor, now: datetime) -> APIError | None:
     """Why this person cannot confirm the permit's day now, or None when the next tap is theirs."""
+    found = _record_to_confirm(permit, who, now)
+    return found if isinstance(found, APIError) else None
+
+
+def _record_to_confirm(permit: Permit, who: Actor, now: datetime) -> DailyApproval | APIError:
+    """Today's record that this person's tap goes into, or why there is none for them now."""
     if who.role not in ORDER:
         return Forbidden("Only the receiver, an issuer and a coordinator confirm a permit's day.")
     if who.role == RECEIVER and permit.requester_id != who.id:
@@ -189,17 +195,15 @@ def confirm_refusal(permit: Permit, who: Actor, now: datetime) -> APIError | Non
     # Last, as it asks auth: issuers confirm on their own projects only.
     if who.role == ISSUER and permit.project_id not in who.project_ids():
         return Forbidden("You are not assigned to this permit's project.")
-    return None
+    return record
 
 
 def confirm(permit: Permit, who: Actor, now: datetime) -> DailyApproval:
     """One tap: the caller's confirmation of today's record. The caller holds the permit row lock."""
-    refused = confirm_refusal(permit, who, now)
-    if refused is not None:
-        raise refused
-    today = local_date(now, permit.timezone)
-    record = current_day(permit)
-    assert record is not None  # confirm_refusal found today's record
+    record = _record_to_confirm(permit, who, now)
+    if isinstance(record, APIError):
+        raise record
+    today = record.work_date
     key = who.role.lower()
     setattr(record, f"{key}_at", now)
     setattr(record, f"{key}_by", who.id)

@@ -33,19 +33,16 @@ def apply(step: table.Transition, act: effects.Act, *, details: dict[str, Any] |
     previous = permit.status
     permit.status = step.target
     permit.version += 1
-    actor_id = act.actor.id if act.actor else None
-    role = act.actor.role if act.actor else SYSTEM
-    if act.actor is None:
-        audit.record(permit, step.action, actor_id=None, actor_role=SYSTEM, from_status=previous,
-                     to_status=step.target, details={"at": act.now.isoformat(), **act.details})
+    if act.actor is None:  # the system records when the step was due and why; a person, their words
+        actor_id, role, comment = None, SYSTEM, None
+        entry, payload = {"at": act.now.isoformat(), **act.details}, act.details
     else:
-        audit.record(permit, step.action, actor_id=actor_id, actor_role=role, from_status=previous,
-                     to_status=step.target, comment=act.reason or act.comment, details=details or {})
+        actor_id, role, comment = act.actor.id, act.actor.role, act.reason or act.comment
+        entry, payload = details or {}, {"reason": act.reason}
+    audit.record(permit, step.action, actor_id=actor_id, actor_role=role, from_status=previous,
+                 to_status=step.target, comment=comment, details=entry)
     if step.event:
-        if act.actor is None:
-            audit.emit(permit, step.event, actor_id=None, fromStatus=previous, **act.details)
-        else:
-            audit.emit(permit, step.event, actor_id=actor_id, fromStatus=previous, reason=act.reason)
+        audit.emit(permit, step.event, actor_id=actor_id, fromStatus=previous, **payload)
     if step.then is not None:
         step.then(act)
 
