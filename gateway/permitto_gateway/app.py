@@ -19,6 +19,7 @@ from .edge import edge_checks, init_cors_and_headers
 from .edge_auth import EdgeAuth
 from .proxy import Upstreams
 from .routes import API_PREFIX, is_public, match
+from .webapp import init_web_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         add_readiness_check(app, name, service_check(url))
 
     app.register_blueprint(docs_blueprint(ApiDocs(settings.upstreams)))
+    init_web_app(app, settings.web_dist, settings.storage_origin)
 
     @app.route(API_PREFIX + "/", defaults={"subpath": ""}, methods=METHODS)
     @app.route(API_PREFIX + "/<path:subpath>", methods=METHODS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from permitto_common.ratelimit import Limit
 from permitto_common.settings import CommonSettings, Env
@@ -18,6 +19,8 @@ class Settings:
     cors_origins: list[str]
     limits: RateLimits
     hsts: bool
+    web_dist: Path | None  # the built web app (web/dist), served at /app/
+    storage_origin: str | None  # where presigned file URLs point, allowed by the app's CSP
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -33,4 +36,6 @@ class Settings:
                 password_reset_per_ip=Limit("gw-reset", env.integer("RATE_LIMIT_RESET_PER_15_MINUTES", 10), 900),
             ),
             hsts=env.flag("HSTS", False),
+            web_dist=Path(dist) if (dist := env.optional("WEB_DIST")) else None,
+            storage_origin=env.optional("STORAGE_ORIGIN"),
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import flask_swagger_ui
 import urllib3
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, redirect, request, send_from_directory
 
 from permitto_common.errors import APIError, success
 
@@ -129,8 +129,10 @@ def docs_blueprint(docs: ApiDocs) -> Blueprint:
 
     @bp.get("/")
     def index() -> Response:
-        """Someone opening the gateway's address in a browser learns where to go."""
-        return success({"name": "Permitto API", "docs": API_PREFIX + "/docs",
+        """A browser opening the gateway's address goes to the web app; an API client learns where to go."""
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return redirect("/app/", code=302)  # type: ignore[return-value]
+        return success({"name": "Permitto API", "app": "/app/", "docs": API_PREFIX + "/docs",
                         "openapi": API_PREFIX + "/openapi.json", "readiness": "/readyz"})
 
     @bp.get(API_PREFIX + "/openapi.json")

@@ -13,7 +13,8 @@ ACCOUNT_EMAIL_JOB = "permitto_notifications.jobs.send_account_email"
 
 
 def send_account_email(*, kind: str, to: str, name: str, token: str, expires_at: datetime) -> None:
-    link = f"{current_app.config['APP_URL'].rstrip('/')}/set-password?token={token}"
+    # The web app's set-password screen reads the kind to greet an invited user rather than ask for a reset.
+    link = f"{current_app.config['APP_URL'].rstrip('/')}/set-password?token={token}&kind={kind}"
     enqueue(
         current_app,
         QUEUE_NOTIFICATIONS,

@@ -83,10 +83,11 @@ def list_files() -> Response:
 
 
 @public.get("/permits/<uuid:permit_id>/files")
-@documented("The files of a permit", response=list[FileOut])
+@documented("The files of a permit, with short-lived download and thumbnail links", response=list[FileOut])
 @require_auth()
 def permit_files(permit_id: uuid.UUID) -> Response:
-    return success([uploads.file_out(f, with_urls=False) for f in uploads.list_files(current_identity(), permit_id)])
+    # The permit page shows thumbnails at once: presigning is a local signature, ten files at most.
+    return success([uploads.file_out(f, with_urls=True) for f in uploads.list_files(current_identity(), permit_id)])
 
 
 @public.get("/files/<uuid:file_id>")

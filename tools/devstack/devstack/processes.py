@@ -9,6 +9,9 @@ from pathlib import Path
 
 from .engines import DEV_S3_KEY, DEV_S3_SECRET
 
+# The built web app (web/dist), served by the gateway at /app/.
+WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+
 
 @dataclass(frozen=True)
 class ServiceDef:
@@ -110,7 +113,8 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         "REDIS_URL": endpoints.redis_url,
         "JWT_PUBLIC_KEY": endpoints.jwt_public_key_file,
         "INTERNAL_API_TOKEN": endpoints.internal_token,
-        "APP_URL": endpoints.service_url("gateway"),
+        # Links in emails, pushes and PDFs open the web app, which the gateway serves at /app.
+        "APP_URL": f"http://localhost:{endpoints.ports['gateway']}/app",
         "LOG_LEVEL": "INFO",
         "WEB_CONCURRENCY": "2",
         "PYTHONUNBUFFERED": "1",
@@ -144,6 +148,8 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
             if other.name != "gateway":
                 env[f"{other.name.upper()}_URL"] = endpoints.service_url(other.name)
         env["CORS_ORIGINS"] = "http://localhost:3000,http://127.0.0.1:3000"
+        env["WEB_DIST"] = str(WEB_DIST)
+        env["STORAGE_ORIGIN"] = f"http://127.0.0.1:{endpoints.ports['s3']}"
         # It relays live streams too: green threads hold idle streams without an OS thread each.
         env["GUNICORN_WORKER_CLASS"] = "gevent"
     return env

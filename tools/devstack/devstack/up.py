@@ -21,6 +21,7 @@ from pathlib import Path
 from .engines import port_is_free
 from .processes import DEFAULT_PORTS
 from .stack import REPO_ROOT, Stack
+from .webbuild import ensure_built
 
 BACKOFF_MAX = 30.0
 HEALTHY_AFTER = 60.0  # a process that ran this long starts its backoff again from 1 s
@@ -125,6 +126,7 @@ def banner(stack: Stack, seconds: float) -> str:
     lines = [
         "",
         f"Permitto is up in {seconds:.1f} s.",
+        f"  Web app:      {gateway}/app/   (open it on this machine; sign in with a demo login below)",
         f"  Gateway:      {gateway}   (readiness: {gateway}/readyz)",
         f"  API docs:     {gateway}/api/v1/docs   (OpenAPI 3.1: {gateway}/api/v1/openapi.json)",
         f"  Mail folder:  {stack.var_dir / 'mail'}   (every email the system sends, as .eml)",
@@ -151,6 +153,7 @@ def main() -> None:
         if leftovers:
             print(f"Stopped what an earlier make up left running: {', '.join(leftovers)}", flush=True)
         check_ports(ports)
+        ensure_built()
         print("Starting PostgreSQL, Redis, S3 (moto) and the mail catcher…", flush=True)
         stack.start_engines()
         print("Migrating every service's database…", flush=True)

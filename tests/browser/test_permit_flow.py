@@ -1,0 +1,251 @@
+"""One permit from a new draft to ACTIVE entirely through the web app, by three people in three browser
+contexts: the receiver fills the step-by-step form (field errors from the API shown at the field, a
+photo uploaded to storage), the issuer is told live and opens it from the in-app notification, rejects
+it with a reason; the receiver revises and submits again; the issuer approves with a drawn signature;
+the coordinator opens the email's link and gives final approval; then the day is confirmed in order,
+the receiver's in bulk from the home screen. axe checks every screen on the way."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from devstack.api_client import Api
+from devstack.images import photo, png_base64
+from devstack.samples import complete_hot_work
+
+NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's zone
+SIGNATURE = {"imageBase64": png_base64()}
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> datetime:
+    day = (datetime.now(NY) + timedelta(days=1)).date()
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
+
+
+def draw_signature(page) -> None:
+    pad = page.get_by_test_id("signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 22, box["y"] + box["height"] * (0.7 - 0.05 * (step % 4)), steps=3)
+    page.mouse.up()
+
+
+def api_approved_permit(new_api, tokens, ids, start: datetime, title: str) -> str:
+    """A second approved permit of the same receiver, made through the API, for the bulk confirmation."""
+    receiver, issuer, coordinator = new_api(), new_api(), new_api()
+    receiver.token, issuer.token, coordinator.token = (
+        tokens["receiver.downtown"], tokens["issuer.downtown"], tokens["coordinator"])
+    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+    permit = receiver.post("/permits", json={
+        "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": title,
+        "validFrom": (start - timedelta(hours=1)).isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
+        "formData": complete_hot_work()}).json()["data"]
+    assert receiver.post(f"/permits/{permit['id']}/submit").status_code == 200
+    assert issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}).status_code == 200
+    assert coordinator.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}).status_code == 200
+    return permit["id"]
+
+
+def status_of(gateway: str, token: str, permit_id: str) -> str:
+    api = Api(gateway, "10.251.0.1")
+    api.token = token
+    try:
+        return api.get(f"/permits/{permit_id}").json()["data"]["status"]
+    finally:
+        api.session.close()
+
+
+def fill_job_details(page, tmp_path) -> None:
+    page.get_by_label("Exact work location", exact=False).fill("Level 3, stair core B")
+    page.get_by_label("Description of the work", exact=False).fill("Grind and re-weld the handrail brackets")
+    page.get_by_label("Contractor / crew", exact=False).fill("Acme Steel")
+    page.get_by_label("Number of workers", exact=False).fill("2")
+    picture = tmp_path / "rams-photo.jpg"
+    picture.write_bytes(photo("jpeg"))
+    field = page.locator("fieldset", has_text="Method statement")
+    field.get_by_test_id("file-input").set_input_files(str(picture))
+    field.get_by_text("rams-photo.jpg").wait_for()
+
+
+def fill_remaining_steps(page) -> None:
+    page.get_by_role("heading", name="Hazards and fire precautions").wait_for()
+    page.get_by_label("Welding", exact=True).check()
+    for item in ("Floors swept clean", "Fire-resistant covers", "Wall and floor openings", "Ducts and conveyors"):
+        page.get_by_label(item, exact=False).check()
+    page.get_by_label("Fire extinguisher at the work area", exact=False).select_option(label="CO2")
+    page.locator("fieldset", has_text="Sprinklers").get_by_label("Yes", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Gas test").wait_for()
+    page.get_by_label("Flammable gas", exact=False).fill("0")
+    page.get_by_label("Oxygen", exact=False).fill("20.9")
+    page.get_by_label("Time of test", exact=False).fill("06:15")
+    page.get_by_label("Gas test done by", exact=False).fill("Sam Gas")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Fire watch").wait_for()
+    page.get_by_label("Fire watch (name)", exact=False).fill("Fred Watch")
+    page.get_by_label("Fire watch after work ends", exact=False).fill("60")
+    page.get_by_label("Fire watch trained", exact=False).check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Review and submit").wait_for()
+
+
+@pytest.mark.timeout(300)
+def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, mailbox, gateway, tokens, new_api, ids,
+                                                         tmp_path):
+    start = tomorrow_at(6, 30)
+    clock(start)  # the permits service lives at 06:30 tomorrow: the permit below starts at once when approved
+    other = api_approved_permit(new_api, tokens, ids, start, "Cut openings in the level 4 slab")
+
+    receiver = open_app(email="receiver.downtown@permitto.example")
+    issuer = open_app(email="issuer.downtown@permitto.example")
+    receiver.shot("home-receiver-phone")
+    receiver.axe("the receiver's home")
+
+    # The receiver starts a hot-work permit.
+    page = receiver.page
+    page.get_by_role("link", name="New", exact=True).click()
+    page.get_by_label("Hot Work", exact=False).check()
+    page.get_by_label("Title").fill("Re-weld handrail brackets, stair B")
+    page.get_by_label("Valid from", exact=False).fill(tomorrow_at(6).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Valid to", exact=False).fill(tomorrow_at(17).strftime("%Y-%m-%dT%H:%M"))
+    receiver.shot("new-permit-basics-phone")
+    receiver.axe("the new permit's first step")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("heading", name="Job details").wait_for()
+
+    # Leaving a step with required answers missing: the API's reasons appear beside each field.
+    page.get_by_role("button", name="Save and continue").click()
+    location_error = page.locator("#f-location-error")
+    location_error.wait_for()
+    assert "is required" in location_error.inner_text()
+    assert page.get_by_label("Exact work location", exact=False).get_attribute("aria-invalid") == "true"
+    receiver.shot("new-permit-field-errors-phone")
+    receiver.axe("a step with field errors")
+    # A value the template refuses is named too (the API's words, at the field).
+    page.get_by_label("Number of workers", exact=False).fill("500")
+    page.get_by_role("button", name="Save and continue").click()
+    page.locator("#f-workers-error", has_text="at most 100").wait_for()
+
+    fill_job_details(page, tmp_path)
+    receiver.shot("new-permit-photo-phone")
+    page.get_by_role("button", name="Save and continue").click()
+    fill_remaining_steps(page)
+    receiver.shot("new-permit-review-phone")
+    receiver.axe("the review step")
+    page.get_by_role("button", name="Submit for approval").click()
+    page.get_by_text("Waiting for the issuer").first.wait_for()
+    number = re.search(r"DOWNTOWN-HW-\d{4}-\d+", page.locator(".permit-meta").first.inner_text())
+    assert number, page.locator(".permit-meta").first.inner_text()
+    permit_id = page.url.rsplit("/", 1)[-1]
+    receiver.shot("permit-submitted-phone")
+    receiver.axe("the submitted permit")
+
+    # The issuer's bell counts it live (SSE through the gateway); the notification opens the permit.
+    issuer.page.get_by_test_id("bell-count").wait_for(timeout=20_000)
+    issuer.page.get_by_role("link", name=re.compile("^Notifications")).click()
+    issuer.page.get_by_text(number.group(0)).first.wait_for()
+    issuer.shot("notifications-issuer-phone")
+    issuer.axe("the notifications list")
+    issuer.page.get_by_role("button", name=re.compile(number.group(0))).first.click()
+    issuer.page.get_by_role("heading", name="Re-weld handrail brackets, stair B").wait_for()
+    issuer.page.get_by_role("link", name="rams-photo.jpg").wait_for()  # the receiver's photo, with its download link
+    issuer.shot("permit-detail-issuer-phone")
+    issuer.axe("the permit as the issuer sees it")
+
+    # A rejection needs a reason: said at the field; then rejected.
+    issuer.page.get_by_role("button", name="Reject").click()
+    issuer.page.get_by_role("heading", name="Reject").wait_for()
+    issuer.page.locator(".action-panel").get_by_role("button", name="Reject").click()
+    issuer.page.locator("#f-reason-error").wait_for()
+    reason = "The gas test must be within the hour before work"
+    issuer.page.get_by_label("Reason for rejecting", exact=False).fill(reason)
+    issuer.shot("reject-panel-phone")
+    issuer.axe("the reject panel")
+    issuer.page.locator(".action-panel").get_by_role("button", name="Reject").click()
+    issuer.page.get_by_text("Rejected by the issuer").first.wait_for()
+
+    # The receiver is told, revises, changes the gas test time and submits again.
+    receiver.page.get_by_test_id("bell-count").wait_for(timeout=20_000)
+    receiver.go(f"permits/{permit_id}")
+    receiver.wait_text(reason)
+    receiver.page.get_by_role("button", name="Revise").click()
+    receiver.page.locator(".action-panel").get_by_role("button", name="Revise").click()
+    receiver.page.get_by_role("heading", name="Edit draft", exact=False).wait_for()
+    for _ in range(2):  # job details and hazards are fine as they are
+        receiver.page.get_by_role("button", name="Save and continue").click()
+    receiver.page.get_by_role("heading", name="Gas test").wait_for()
+    receiver.page.get_by_label("Time of test", exact=False).fill("06:20")
+    receiver.page.get_by_role("button", name="Save and continue").click()
+    receiver.page.get_by_role("heading", name="Fire watch").wait_for()
+    receiver.page.get_by_role("button", name="Save and continue").click()
+    receiver.page.get_by_role("button", name="Submit for approval").click()
+    receiver.page.get_by_text("Waiting for the issuer").first.wait_for()
+
+    # The issuer approves with a signature drawn on the pad (an empty pad is refused first).
+    issuer.go(f"permits/{permit_id}")
+    issuer.page.get_by_role("button", name="Approve").click()
+    panel = issuer.page.locator(".action-panel")
+    panel.get_by_role("button", name="Approve").click()
+    issuer.page.get_by_text("Sign in the box first.").wait_for()
+    draw_signature(issuer.page)
+    issuer.shot("approve-signature-phone")
+    issuer.axe("the approve panel with its signature pad")
+    panel.get_by_role("button", name="Approve").click()
+    issuer.page.get_by_text("Waiting for the coordinator").first.wait_for()
+
+    # The coordinator opens the link in the email, signs in there and lands on the permit.
+    # (the coordinator's first email is about the other permit, approved by the issuer through the API)
+    texts = [m.get_body(preferencelist=("plain",)).get_content()
+             for m in mailbox("coordinator@permitto.example", count=2, timeout=30)]
+    link = next(found.group(0) for text in texts
+                if (found := re.search(r"http://localhost:\d+/app/permits/" + permit_id, text)))
+    coordinator = open_app(viewport="desktop")
+    coordinator.page.goto(link)
+    coordinator.shot("sign-in-desktop")
+    coordinator.axe("sign-in on a desktop")
+    coordinator.page.get_by_label("Email").fill("coordinator@permitto.example")
+    coordinator.page.get_by_label("Password").fill("Permitto-demo-2026")
+    coordinator.page.get_by_role("button", name="Sign in").click()
+    coordinator.page.get_by_role("heading", name="Re-weld handrail brackets, stair B").wait_for()
+    coordinator.shot("permit-detail-coordinator-desktop")
+    coordinator.page.get_by_role("button", name="Approve").click()
+    draw_signature(coordinator.page)
+    coordinator.page.locator(".action-panel").get_by_role("button", name="Approve").click()
+    coordinator.page.get_by_text("Today not yet confirmed").first.wait_for()
+    coordinator.axe("the approved permit on a desktop")
+
+    # Today's confirmations, in order: the receiver in bulk from home (both permits), then the issuer and
+    # the coordinator with one tap on the permit.
+    receiver.go("")
+    receiver.page.get_by_role("heading", name="Confirm today").wait_for()
+    bulk = receiver.page.get_by_role("button", name=re.compile(r"Confirm today for 2 permits"))
+    bulk.wait_for()
+    receiver.shot("home-daily-bulk-phone")
+    receiver.axe("home with today's confirmations")
+    bulk.click()
+    receiver.wait_text("2 of 2 confirmed for today.")
+    issuer.go(f"permits/{permit_id}")
+    issuer.page.get_by_role("button", name="Confirm today").click()
+    issuer.wait_text("Confirmed for today.")
+    coordinator.page.reload()
+    coordinator.page.get_by_role("button", name="Confirm today").click()
+    coordinator.page.get_by_text("Active: work may go on").first.wait_for()
+    coordinator.shot("permit-active-desktop")
+    receiver.go(f"permits/{permit_id}")
+    receiver.page.get_by_text("Active: work may go on").first.wait_for()
+    receiver.page.get_by_role("cell", name=re.compile("✓")).first.wait_for()
+    receiver.shot("permit-active-phone")
+    receiver.axe("the active permit with its confirmation table")
+    assert status_of(gateway, tokens["receiver.downtown"], permit_id) == "ACTIVE"
+    deadline = time.monotonic() + 5
+    while status_of(gateway, tokens["receiver.downtown"], other) != "PENDING_DAILY" and time.monotonic() < deadline:
+        time.sleep(0.2)  # the other permit waits for its issuer and coordinator: only the receiver confirmed it
+    assert status_of(gateway, tokens["receiver.downtown"], other) == "PENDING_DAILY"

@@ -1,0 +1,117 @@
+// The typed API client. Types come from the gateway's merged OpenAPI document (schema.d.ts), so a
+// change of the API breaks this build, not the user. The browser uses auth's cookie mode: tokens live in
+// HttpOnly cookies that JavaScript never sees; unsafe requests repeat the CSRF cookie as a header. An
+// expired access token is refreshed once, silently, and the request tried again.
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
+import { ApiError, OfflineError } from "./errors";
+
+export type Schemas = components["schemas"];
+export type Permit = Schemas["PermitOut"];
+export type PermitSummary = Schemas["PermitSummary"];
+export type Me = Schemas["MeOut"];
+export type Project = Schemas["ProjectOut"];
+export type Notification = Schemas["NotificationOut"];
+export type FileInfo = Schemas["FileOut"];
+export type Day = Schemas["DayOut"];
+export type TimelineEntry = Schemas["TimelineEntry"];
+export type Template = Schemas["TemplateOut"];
+
+const ACCESS_CSRF_COOKIE = "csrf_access_token";
+const REFRESH_CSRF_COOKIE = "permitto_refresh_csrf";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// Calls where a 401 means "wrong credentials", not "refresh and try again".
+const NO_REFRESH = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/reset-password",
+  "/api/v1/auth/forgot-password", "/api/v1/auth/logout"];
+
+export function cookie(name: string): string {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+type SessionListener = (reason: "ended") => void;
+const sessionListeners = new Set<SessionListener>();
+export function onSessionEnded(listener: SessionListener): () => void {
+  sessionListeners.add(listener);
+  return () => sessionListeners.delete(listener);
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/** One refresh at a time, shared by every request that found its token expired. */
+export function refreshSession(): Promise<boolean> {
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch("/api/v1/auth/refresh", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-Auth-Mode": "cookie",
+          "X-CSRF-Token": cookie(REFRESH_CSRF_COOKIE) },
+        body: "{}",
+      });
+      return response.ok;
+    } catch {
+      return false;
+    } finally {
+      setTimeout(() => { refreshing = null; }, 0);
+    }
+  })();
+  return refreshing;
+}
+
+function prepared(request: Request): Request {
+  const headers = new Headers(request.headers);
+  headers.set("X-Auth-Mode", "cookie");
+  if (UNSAFE.has(request.method)) headers.set("X-CSRF-TOKEN", cookie(ACCESS_CSRF_COOKIE));
+  return new Request(request, { headers, credentials: "same-origin" });
+}
+
+export async function authedFetch(input: Request): Promise<Response> {
+  const original = input.clone();
+  let response: Response;
+  try {
+    response = await fetch(prepared(input));
+  } catch {
+    throw new OfflineError();
+  }
+  const path = new URL(original.url).pathname;
+  if (response.status !== 401 || NO_REFRESH.includes(path)) return response;
+  if (!(await refreshSession())) {
+    for (const listener of sessionListeners) listener("ended");
+    return response;
+  }
+  try {
+    return await fetch(prepared(original));
+  } catch {
+    throw new OfflineError();
+  }
+}
+
+export const api = createClient<paths>({ baseUrl: "", fetch: authedFetch });
+
+interface Answer<T> {
+  data?: { data: T; meta?: Record<string, unknown> };
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a successful answer; any error answer is thrown as an ApiError with the API's words. */
+export async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (error !== undefined || !data) throw ApiError.fromEnvelope(response.status, error);
+  return data.data;
+}
+
+/** Like unwrap, with the page's meta (cursor, counts). */
+export async function unwrapPage<T>(call: Promise<Answer<T>>): Promise<{ data: T; meta: Record<string, unknown> }> {
+  const { data, error, response } = await call;
+  if (error !== undefined || !data) throw ApiError.fromEnvelope(response.status, error);
+  return { data: data.data, meta: data.meta ?? {} };
+}
+
+export function newKey(): string {
+  return crypto.randomUUID();
+}

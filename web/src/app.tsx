@@ -1,0 +1,148 @@
+// The app shell: who is signed in, the header (project switcher, bell), the banners (offline, not yet
+// sent, update available) and which screen a path shows.
+import { useEffect, useState } from "preact/hooks";
+import { api, onSessionEnded, type Me } from "./api/client";
+import { BellIcon, Link } from "./components/ui";
+import { onOutboxChange, startSync } from "./lib/drafts";
+import { useLive } from "./lib/live";
+import { pending } from "./lib/outbox";
+import { match, navigate, useLocation } from "./lib/router";
+import { loadMe, PROJECT_KEY, ROLE_WORDS, SessionContext, type Session } from "./lib/session";
+import { ChangePassword, ForgotPassword, SetPassword, SignIn } from "./screens/Auth";
+import { Home } from "./screens/Home";
+import { PermitWizard } from "./screens/NewPermit";
+import { Notifications, Settings } from "./screens/Notifications";
+import { PermitDetail } from "./screens/PermitDetail";
+import { PermitList } from "./screens/PermitList";
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const on = () => setOnline(true);
+    const off = () => setOnline(false);
+    window.addEventListener("online", on);
+    window.addEventListener("offline", off);
+    return () => { window.removeEventListener("online", on); window.removeEventListener("offline", off); };
+  }, []);
+  return online;
+}
+
+function useUnsent(): number {
+  const [count, setCount] = useState(0);
+  useEffect(() => {
+    const update = () => void pending().then((p) => setCount(p.length));
+    update();
+    return onOutboxChange(update);
+  }, []);
+  return count;
+}
+
+function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams; onEnded(m: string): void }) {
+  let params: Record<string, string> | null;
+  if (path === "/" || path === "/home") return <Home />;
+  if (path === "/permits") return <PermitList />;
+  if (path === "/permits/new") return <PermitWizard />;
+  if ((params = match("/permits/:id/edit", path))) return <PermitWizard permitId={params.id} key={params.id} />;
+  if ((params = match("/permits/:id", path))) return <PermitDetail id={params.id!} />;
+  if (path === "/notifications") return <Notifications />;
+  if (path === "/settings") return <Settings />;
+  if (path === "/change-password") return <ChangePassword onEnded={onEnded} />;
+  if (path === "/set-password") {
+    return <SetPassword token={query.get("token") ?? ""} invitation={query.get("kind") === "invitation"} />;
+  }
+  return <main id="main"><h1>Not found</h1><p>There is no such page. <Link to="/">Go home</Link></p></main>;
+}
+
+export function UpdatePrompt({ onUpdate }: { onUpdate: (() => void) | null }) {
+  if (!onUpdate) return null;
+  return (
+    <div class="banner banner-update" role="status">
+      <span>A new version of Permitto is available.</span>
+      <button type="button" class="primary small" onClick={onUpdate}>Update now</button>
+    </div>
+  );
+}
+
+export function App({ update }: { update: (() => void) | null }) {
+  const { path, query } = useLocation();
+  const online = useOnline();
+  const unsent = useUnsent();
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [notice, setNotice] = useState("");
+  const [projectId, setProjectId] = useState<string | null>(localStorage.getItem(PROJECT_KEY));
+  const live = useLive(!!me);
+
+  async function reload() {
+    const { me: who } = await loadMe();
+    setMe(who);
+  }
+  useEffect(() => { void reload(); startSync(); }, []);
+  useEffect(() => onSessionEnded(() => {
+    setMe(null);
+    setNotice("Your session has ended. Sign in again to go on.");
+  }), []);
+
+  const session: Session | null = me ? {
+    me,
+    project: me.projects.find((p) => p.id === projectId) ?? null,
+    setProject(id) {
+      setProjectId(id);
+      if (id) localStorage.setItem(PROJECT_KEY, id); else localStorage.removeItem(PROJECT_KEY);
+    },
+    reload,
+    async signOut(message) {
+      await api.POST("/api/v1/auth/logout").catch(() => undefined);
+      setMe(null);
+      setNotice(message ?? "You are signed out.");
+      navigate("/", { replace: true });
+    },
+  } : null;
+
+  const banners = (
+    <>
+      {!online ? <div class="banner banner-offline" role="status">You are offline. What you enter is kept on this phone.</div> : null}
+      {unsent > 0 ? <div class="banner banner-unsent" role="status" data-testid="unsent-banner">
+        {unsent} {unsent === 1 ? "change" : "changes"} not yet sent{online ? "…" : ": they go out when you are back online."}</div> : null}
+      <UpdatePrompt onUpdate={update} />
+    </>
+  );
+
+  const anonymous = ["/forgot-password", "/set-password"];
+  if (anonymous.includes(path)) {
+    return <>{banners}{path === "/forgot-password" ? <ForgotPassword /> :
+      <SetPassword token={query.get("token") ?? ""} invitation={query.get("kind") === "invitation"} />}</>;
+  }
+  if (me === undefined) return <>{banners}<main id="main"><p class="loading" role="status">Opening Permitto…</p></main></>;
+  if (!session) {
+    return <>{banners}<SignIn notice={notice} onSignedIn={async () => { setNotice(""); await reload(); }} /></>;
+  }
+
+  return (
+    <SessionContext.Provider value={session}>
+      <a href="#main" class="skip">Skip to content</a>
+      <header class="top">
+        <Link to="/" class="brand" label="Permitto home">Permitto</Link>
+        <div class="project-switch">
+          <label for="project-switch" class="visually-hidden">Project</label>
+          <select id="project-switch" value={projectId ?? ""} onChange={(e) => session.setProject(e.currentTarget.value || null)}>
+            <option value="">All projects</option>
+            {me!.projects.map((p) => <option value={p.id} key={p.id}>{p.code}</option>)}
+          </select>
+        </div>
+        <Link to="/notifications" class="bell" label={`Notifications, ${live.unread} unread`}>
+          <BellIcon />
+          {live.unread > 0 ? <span class="bell-count" data-testid="bell-count">{live.unread}</span> : null}
+        </Link>
+      </header>
+      {banners}
+      <Screen path={path} query={query} onEnded={(m) => { setMe(null); setNotice(m); }} />
+      <nav class="bottom" aria-label="Main">
+        <Link to="/" class={path === "/" ? "active" : ""}>Home</Link>
+        <Link to="/permits" class={path.startsWith("/permits") && path !== "/permits/new" ? "active" : ""}>Permits</Link>
+        {me!.role === "RECEIVER" ? <Link to="/permits/new" class={path === "/permits/new" ? "active" : ""}>New</Link> : null}
+        <Link to="/settings" class={path === "/settings" ? "active" : ""}>Settings</Link>
+      </nav>
+      <p class="whoami">{me!.name} · {ROLE_WORDS[me!.role] ?? me!.role}</p>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,34 @@
+// The outbox's transport to the real API, and the replay the app runs when it comes back online.
+import { api, unwrap } from "../api/client";
+import { onOutboxChange, replay, type ReplayResult, type Transport } from "./outbox";
+
+export const apiTransport: Transport = {
+  async create(body, key) {
+    const made = await unwrap(api.POST("/api/v1/permits", {
+      body: body as never, headers: { "Idempotency-Key": key },
+    }));
+    return { id: made.id, version: made.version };
+  },
+  async save(id, version, body, key) {
+    const saved = await unwrap(api.PATCH("/api/v1/permits/{permit_id}", {
+      params: { path: { permit_id: id } }, body: body as never,
+      headers: { "Idempotency-Key": key, "If-Match": `"${version}"` },
+    }));
+    return { version: saved.version };
+  },
+  async currentVersion(id) {
+    return (await unwrap(api.GET("/api/v1/permits/{permit_id}", { params: { path: { permit_id: id } } }))).version;
+  },
+};
+
+export function sync(): Promise<ReplayResult> {
+  return replay(apiTransport);
+}
+
+/** Replay whenever the browser says it is online again, and once at start. */
+export function startSync(): void {
+  window.addEventListener("online", () => void sync());
+  void sync().catch(() => undefined);
+}
+
+export { onOutboxChange };

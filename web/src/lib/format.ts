@@ -1,0 +1,82 @@
+// How the app says things: permit states in words and colours, times in the project's zone.
+
+export interface StateLook {
+  words: string;
+  tone: "grey" | "blue" | "amber" | "green" | "red" | "purple";
+}
+
+export const STATES: Record<string, StateLook> = {
+  DRAFT: { words: "Draft", tone: "grey" },
+  SUBMITTED: { words: "Waiting for the issuer", tone: "amber" },
+  ISSUER_APPROVED: { words: "Waiting for the coordinator", tone: "amber" },
+  REJECTED_ISSUER: { words: "Rejected by the issuer", tone: "red" },
+  REJECTED_COORD: { words: "Rejected by the coordinator", tone: "red" },
+  APPROVED: { words: "Approved, starts soon", tone: "blue" },
+  PENDING_DAILY: { words: "Today not yet confirmed", tone: "amber" },
+  ACTIVE: { words: "Active: work may go on", tone: "green" },
+  SUSPENDED: { words: "Suspended: stop work", tone: "red" },
+  PENDING_CLOSEOUT: { words: "Waiting for close-out", tone: "purple" },
+  CLOSED: { words: "Closed", tone: "grey" },
+  CANCELLED: { words: "Cancelled", tone: "grey" },
+};
+
+export function stateLook(status: string): StateLook {
+  return STATES[status] ?? { words: status.replace(/_/g, " ").toLowerCase(), tone: "grey" };
+}
+
+export const TYPES: Record<string, string> = {
+  HW: "Hot work",
+  CSE: "Confined space entry",
+  WAH: "Working at height",
+  EW: "Electrical work",
+};
+
+export function typeName(type: string): string {
+  return TYPES[type] ?? type;
+}
+
+export const ACTIONS: Record<string, string> = {
+  submit: "Submit for approval",
+  approve: "Approve",
+  reject: "Reject",
+  revise: "Revise",
+  cancel: "Cancel permit",
+  suspend: "Suspend work",
+  reinstate: "Reinstate",
+  "request-closeout": "Request close-out",
+  close: "Close permit",
+  "daily-approve": "Confirm today",
+  edit: "Edit draft",
+};
+
+/** "1 Dec 2026, 14:05" in the given IANA zone (the project's), or the phone's. */
+export function when(iso: string | null | undefined, timeZone?: string): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat("en-GB", {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone,
+  }).format(date);
+}
+
+export function day(isoDate: string): string {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  if (!y || !m || !d) return isoDate;
+  return new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" })
+    .format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+export function bytes(size: number): string {
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(0)} kB`;
+  return `${(size / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** "2026-12-01T08:00" for a datetime-local input, in the given zone. */
+export function localInput(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone,
+  }).formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}`;
+}
