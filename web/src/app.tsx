@@ -41,7 +41,10 @@ function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams
   let params: Record<string, string> | null;
   if (path === "/" || path === "/home") return <Home />;
   if (path === "/permits") return <PermitList />;
-  if (path === "/permits/new") return <PermitWizard />;
+  if (path === "/permits/new") {
+    const localId = query.get("draft");
+    return localId ? <PermitWizard localId={localId} key={localId} /> : <PermitWizard key="new" />;
+  }
   if ((params = match("/permits/:id/edit", path))) return <PermitWizard permitId={params.id} key={params.id} />;
   if ((params = match("/permits/:id", path))) return <PermitDetail id={params.id!} />;
   if (path === "/notifications") return <Notifications />;

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, false, func, select
+from sqlalchemy import Row, false, func, or_, select
 from sqlalchemy.orm import load_only
 
 from permitto_common.errors import ValidationFailed, field_error
@@ -74,7 +74,9 @@ def list_permits(actor: Actor, query: PermitQuery) -> tuple[Sequence[Row[Any]], 
         stmt = stmt.where(Permit.valid_from < datetime.combine(query.to + timedelta(days=1), time.min,
                                                                tzinfo=ZoneInfo("UTC")))
     if query.q:
-        stmt = stmt.where(Permit.number.like(query.q.upper().replace("%", "").replace("_", "\\_") + "%"))
+        # What a person types in the search box: the start of a permit number, or words of its title.
+        text = query.q.strip().replace("\\", "").replace("%", "").replace("_", "\\_")
+        stmt = stmt.where(or_(Permit.number.like(text.upper() + "%"), Permit.title.ilike("%" + text + "%")))
     filtered = stmt
     column, descending = SORTS[query.sort]
     keys = [getattr(Permit, column)] + ([Permit.listed_at] if column != "listed_at" else []) + [Permit.id]

@@ -113,7 +113,8 @@ class PermitQuery(Body):
     project_id: uuid.UUID | None = None
     from_: date | None = Field(None, alias="from")
     to: date | None = None
-    q: str | None = Field(None, min_length=1, max_length=64, description="permit number prefix")
+    q: str | None = Field(None, min_length=1, max_length=64,
+                           description="the start of a permit number, or words of its title")
     sort: Literal["-submittedAt", "submittedAt", "status", "projectCode"] = "-submittedAt"
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=500)

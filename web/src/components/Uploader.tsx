@@ -19,6 +19,14 @@ function put(url: string, headers: Record<string, string>, file: File, progress:
   });
 }
 
+const FIELD_WORDS: Record<string, string> = { contentType: "File type", size: "Size", fileName: "File name" };
+
+/** The API's refusal in words: what it said, and each field's reason ("File type: must be one of …"). */
+export function refusal(error: ApiError): string {
+  const reasons = error.details.filter((d) => FIELD_WORDS[d.field]).map((d) => `${FIELD_WORDS[d.field]}: ${d.message}.`);
+  return [error.message, ...reasons].join(" ");
+}
+
 export async function uploadFile(permitId: string, file: File, progress: (p: number) => void): Promise<FileInfo> {
   const ticket = await unwrap(api.POST("/api/v1/files/upload-url", {
     body: { permitId, fileName: file.name, contentType: file.type || "application/octet-stream", size: file.size },
@@ -56,7 +64,7 @@ export function Uploader({ permitId, inputId = "upload", chosen, max = 10, onCha
       onUploaded?.(info);
       if (chosen && onChange) onChange([...chosen, info.id]);
     } catch (e) {
-      setError(e instanceof ApiError ? e.details.map((d) => d.message).join(" ") || e.message : messageOf(e));
+      setError(e instanceof ApiError ? refusal(e) : messageOf(e));
     } finally {
       setProgress(null);
     }

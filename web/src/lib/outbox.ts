@@ -95,6 +95,14 @@ export async function pending(localId?: string): Promise<PendingSave[]> {
   return localId ? db.getAllFromIndex("outbox", "byDraft", localId) : db.getAll("outbox");
 }
 
+/** Drafts with saves still waiting to be sent, newest first. */
+export async function unsentDrafts(): Promise<LocalDraft[]> {
+  const db = await database();
+  const ids = new Set((await db.getAll("outbox")).map((op) => op.localId));
+  const drafts = await Promise.all([...ids].map((id) => db.get("drafts", id)));
+  return drafts.filter((d): d is LocalDraft => !!d).sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
 /** Keep the draft's new values and queue them for sending. */
 export async function queueSave(draft: LocalDraft, body: Record<string, unknown>, key: string): Promise<void> {
   const db = await database();

@@ -4,6 +4,7 @@ import { api, unwrap, type PermitSummary } from "../api/client";
 import { messageOf } from "../api/errors";
 import { Alert, Empty, Link, Spinner, StateBadge } from "../components/ui";
 import { typeName } from "../lib/format";
+import { onOutboxChange, unsentDrafts, type LocalDraft } from "../lib/outbox";
 import { useSession } from "../lib/session";
 
 interface Waiting {
@@ -49,6 +50,12 @@ export function Home() {
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [result, setResult] = useState("");
   const [busy, setBusy] = useState(false);
+  const [local, setLocal] = useState<LocalDraft[]>([]);
+  useEffect(() => {
+    const update = () => void unsentDrafts().then(setLocal);
+    update();
+    return onOutboxChange(update);
+  }, []);
 
   async function load() {
     try {
@@ -92,6 +99,21 @@ export function Home() {
     <main id="main">
       <h1>Hello, {me.name.split(" ")[0]}</h1>
       <Alert>{error}</Alert>
+      {local.length ? (
+        <section aria-labelledby="local-h">
+          <h2 id="local-h">On this phone, not yet sent <span class="count">{local.length}</span></h2>
+          <ul class="permit-list">
+            {local.map((d) => (
+              <li class="permit-row" key={d.localId}>
+                <Link to={d.serverId ? `/permits/${d.serverId}/edit` : `/permits/new?draft=${d.localId}`} class="permit-link">
+                  <span class="permit-title">{d.title}</span>
+                  <span class="badge tone-amber">Not yet sent</span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {!waiting && !error ? <Spinner /> : null}
       {waiting ? (
         <>

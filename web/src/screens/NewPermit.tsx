@@ -37,6 +37,8 @@ async function templates(): Promise<Template[]> {
   try {
     const list = await unwrap(api.GET("/api/v1/templates"));
     await cachePut("templates", list);
+    // Kept on the phone too, so a permit can be started where there is no signal.
+    for (const t of list) if (t.isActive && t.publishedVersion) void pinnedVersion(t.id, null).catch(() => undefined);
     return list;
   } catch (error) {
     const kept = await cacheGet<Template[]>("templates");
@@ -107,7 +109,7 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
   );
 }
 
-export function PermitWizard({ permitId }: { permitId?: string }) {
+export function PermitWizard({ permitId, localId }: { permitId?: string; localId?: string }) {
   const [draft, setDraft] = useState<LocalDraft | null>(null);
   const [pinned, setPinned] = useState<Pinned | null>(null);
   const [step, setStep] = useState(0); // 0: basics (new permits only), 1..n: sections, n+1: review
@@ -115,6 +117,20 @@ export function PermitWizard({ permitId }: { permitId?: string }) {
   const [error, setError] = useState("");
   const [unsent, setUnsent] = useState(0);
   const [busy, setBusy] = useState(false);
+
+  // A draft started on this phone (/permits/new?draft=<local id>): it opens again after a reload, even
+  // with no connection, at its first unfinished step.
+  useEffect(() => {
+    if (!localId || permitId) return;
+    void (async () => {
+      const kept = await getDraft(localId);
+      if (!kept) { setError("This draft is not on this phone any more."); return; }
+      setDraft(kept);
+      setPinned(await pinnedVersion(kept.templateId, null).catch((e) => { setError(messageOf(e)); return null; }));
+      setProblems(kept.problems ?? {});
+      setStep(1);
+    })();
+  }, [localId]);
 
   // Editing a draft that is on the server: its local copy is keyed by the server id.
   useEffect(() => {
@@ -191,7 +207,10 @@ export function PermitWizard({ permitId }: { permitId?: string }) {
     setPinned(await pinnedVersion(fresh.templateId, null).catch((e) => { setError(messageOf(e)); return null; }));
     const body = { templateId: fresh.templateId, projectId: fresh.projectId, title: fresh.title,
       validFrom: fresh.validFrom, validTo: fresh.validTo, formData: {} };
-    if (await save(fresh, body)) setStep(1);
+    if (await save(fresh, body)) {
+      navigate(`/permits/new?draft=${fresh.localId}`, { replace: true });
+      setStep(1);
+    }
   }
 
   async function submit() {

@@ -59,7 +59,7 @@ export function PermitList() {
       }}>
         <div class="field">
           <label for="filter-q">Search</label>
-          <input id="filter-q" name="q" type="search" defaultValue={q} placeholder="Title, number or location" />
+          <input id="filter-q" name="q" type="search" defaultValue={q} placeholder="Title or permit number" />
         </div>
         <div class="field">
           <label for="filter-status">State</label>
