@@ -8,7 +8,7 @@ SERVICE_DIRS := services/auth services/permits services/files services/notificat
 REQUIREMENTS := requirements-dev.txt $(foreach d,$(SERVICE_DIRS),$(d)/requirements.txt)
 PACKAGES := libs/common tools/devstack $(SERVICE_DIRS)
 
-.PHONY: up test install lint typecheck check-delivery fuzz faults lock clean-var help
+.PHONY: up test install lint typecheck check-delivery fuzz faults lock clean-var help api-types web-dev bench-web
 
 help:
 	@echo "make up        start the whole system (PostgreSQL, Redis, S3, mail, services, workers, scheduler, gateway)"
@@ -16,6 +16,9 @@ help:
 	@echo "make fuzz      the deep property-based run before a landing: schemathesis (stateful) and a body fuzz"
 	@echo "make faults    kill each process class mid-approvals, bring it back, print what it cost"
 	@echo "make lock      recompile the pinned requirements files from the .in files"
+	@echo "make api-types refresh docs/openapi.json and the web app's types from the running API"
+	@echo "make web-dev   the web app's dev server on :3000, the API proxied to a running make up"
+	@echo "make bench-web the web app's budgets: JavaScript shipped, sign-in and list times on slow 4G"
 
 $(STAMP): $(REQUIREMENTS) $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -42,6 +45,16 @@ typecheck: install
 lock: install
 	@for d in $(SERVICE_DIRS); do (cd $$d && $(CURDIR)/$(BIN)/uv pip compile requirements.in -o requirements.txt -q --python-version 3.11 --no-header --annotation-style line); done
 	$(BIN)/uv pip compile requirements-dev.in -o requirements-dev.txt -q --python-version 3.11 --no-header --annotation-style line
+
+api-types: install
+	$(BIN)/python -m devstack.api_types
+
+web-dev: install
+	$(BIN)/python -m devstack.webbuild
+	cd web && PATH=$(CURDIR)/$(BIN):$$PATH npm run dev
+
+bench-web: install
+	$(BIN)/python bench/web.py
 
 clean-var:
 	rm -rf var

@@ -1,5 +1,6 @@
-"""`make test`: lint, type-check, every service's tests, the cross-service tests through the gateway,
-then the delivery checks (what would otherwise need a Docker engine).
+"""`make test`: lint, type-check, every service's tests, the web app's own checks (eslint, tsc, vitest,
+the build), the cross-service tests through the gateway with the browser tests among them, then the
+delivery checks (what would otherwise need a Docker engine).
 
 PostgreSQL and Redis come from DATABASE_URL / REDIS_URL when set; otherwise embedded ones are
 started once here and shared by every step. Any failure, or a step that ran no test, fails the run.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from .engines import Postgres, Redis, free_port
 from .stack import REPO_ROOT
+from .webbuild import WEB, WebBuildError, ensure_built, ensure_dependencies, node_env
 
 PACKAGES = [
     "permitto_common",
@@ -77,16 +80,70 @@ def run_beside(name: str, args: list[str], other_name: str, other_args: list[str
     verdict(name, code, elapsed)
 
 
+class Chromium:
+    """Debian's chromium for the browser tests: installed with apt when missing and this runs as root, in
+    the background while the earlier steps run; otherwise a clear message (the browser tests then fail
+    saying the same, they never skip)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started = time.monotonic()
+
+    def start(self) -> None:
+        if shutil.which("chromium") or os.environ.get("CHROMIUM"):
+            return
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            print("=== chromium is missing and this is not root with apt: install Debian's chromium "
+                  "(apt-get install chromium) or set CHROMIUM; the browser tests fail without it", flush=True)
+            return
+        print("=== installing Debian's chromium for the browser tests (apt-get, in the background)", flush=True)
+        script = "apt-get update -qq && apt-get install -y -qq chromium"
+        self.process = subprocess.Popen(["sh", "-c", script], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait(self) -> None:
+        if self.process is None:
+            return
+        _, errors = self.process.communicate()
+        if self.process.returncode != 0:
+            sys.exit(f"=== installing chromium failed ({self.process.returncode}): {errors.decode(errors='replace')}")
+        print(f"=== chromium installed ({time.monotonic() - self.started:.0f} s)", flush=True)
+
+
+def web_checks() -> None:
+    """The web app's own checks: eslint, tsc (app and service worker), vitest, and the production build."""
+    started = time.monotonic()
+    try:
+        ensure_dependencies()
+    except WebBuildError as exc:
+        sys.exit(f"=== web app: FAILED installing its packages: {exc}")
+    env = node_env()
+    npm = str(Path(sys.executable).parent / "npm")
+    for name, script in (("eslint", "lint"), ("tsc", "typecheck"), ("vitest", "test")):
+        print(f"\n=== web {name}: npm run {script}", flush=True)
+        code = subprocess.call([npm, "run", "--silent", script], cwd=WEB, env=env)
+        if code != 0:
+            sys.exit(f"=== web {name}: FAILED with exit code {code}")
+    try:
+        ensure_built()
+    except WebBuildError as exc:
+        sys.exit(f"=== web build: FAILED: {exc}")
+    print(f"=== web app checks: ok ({time.monotonic() - started:.0f} s)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["lint", "typecheck", "unit", "cross", "delivery"], action="append")
+    parser.add_argument("--only", choices=["lint", "typecheck", "web", "unit", "cross", "delivery"], action="append")
     args = parser.parse_args()
-    steps = args.only or ["lint", "typecheck", "unit", "cross", "delivery"]
+    steps = args.only or ["lint", "typecheck", "web", "unit", "cross", "delivery"]
 
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     started: list[Postgres | Redis] = []
+    chromium = Chromium()
+    if "cross" in steps:
+        chromium.start()
     workers = env.get("PYTEST_WORKERS", "2")
     try:
         if {"unit", "cross", "delivery"} & set(steps):
@@ -108,9 +165,12 @@ def main() -> None:
             run("lint", [sys.executable, "-m", "ruff", "check", "."], env)
         if "typecheck" in steps:
             run("typecheck", [sys.executable, "-m", "mypy", *[f"--package={p}" for p in PACKAGES]], env)
+        if "web" in steps:
+            web_checks()
         if "unit" in steps:
             run("service tests", [sys.executable, "-m", "pytest", "-n", workers, *UNIT_TEST_DIRS], env)
         if "cross" in steps:
+            chromium.wait()
             shared = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests", "--ignore=tests/delivery",
                       *[f"--ignore={path}" for path in OWN_SYSTEM_TESTS]]
             own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS]

@@ -588,7 +588,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The files of a permit */
+        /** The files of a permit, with short-lived download and thumbnail links */
         get: operations["get_permits_permit_id_files"];
         put?: never;
         post?: never;
@@ -1591,7 +1591,7 @@ export interface components {
             projectId?: string | null;
             /**
              * Q
-             * @description permit number prefix
+             * @description the start of a permit number, or words of its title
              * @default null
              */
             q?: string | null;
@@ -3531,7 +3531,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The files of a permit */
+            /** @description The files of a permit, with short-lived download and thumbnail links */
             200: {
                 headers: {
                     [name: string]: unknown;

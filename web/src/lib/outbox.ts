@@ -55,9 +55,11 @@ export function database(name = "permitto"): Promise<IDBPDatabase<PermittoDB>> {
   return dbPromise;
 }
 
-/** For tests: forget the open database so the next call opens a fresh one. */
-export function resetDatabase(): void {
+/** Close the open database (tests delete it between cases; a sign-out could too). */
+export async function closeDatabase(): Promise<void> {
+  const open = dbPromise;
   dbPromise = null;
+  if (open) (await open).close();
 }
 
 type Listener = () => void;

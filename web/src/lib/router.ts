@@ -14,7 +14,7 @@ function current(): Location {
 }
 
 const listeners = new Set<() => void>();
-window.addEventListener("popstate", () => listeners.forEach((l) => l()));
+if (typeof window !== "undefined") window.addEventListener("popstate", () => listeners.forEach((l) => l()));
 
 export function navigate(to: string, { replace = false } = {}): void {
   const url = to.startsWith(BASE) ? to : BASE + to;

@@ -2,7 +2,7 @@
 // with no connection; the server stays the judge of every action.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import { api, unwrap, type Me, type Project } from "../api/client";
+import { api, cookie, unwrap, type Me, type Project } from "../api/client";
 import { OfflineError } from "../api/errors";
 import { cacheGet, cachePut } from "./outbox";
 
@@ -24,6 +24,8 @@ export function useSession(): Session {
 
 /** Me from the API; offline, the copy kept from the last time; null when nobody is signed in. */
 export async function loadMe(): Promise<{ me: Me | null; offline: boolean }> {
+  // No session cookie at all (first visit, signed out): the sign-in screen at once, no round trips.
+  if (!cookie("permitto_refresh_csrf") && !cookie("csrf_access_token")) return { me: null, offline: false };
   try {
     const me = await unwrap(api.GET("/api/v1/auth/me"));
     await cachePut("me", me);
