@@ -122,6 +122,11 @@ def test_unknown_email_and_wrong_password_answer_alike(new_api, member):
 
 
 def test_login_is_rate_limited_per_address(new_api):
+    # The limit counts in fixed 5-minute windows: 31 slow logins that straddle a window's end are counted
+    # in two windows, so start in a fresh one when the current one is nearly over.
+    left = 300 - time.time() % 300
+    if left < 60:
+        time.sleep(left + 0.5)
     api = new_api()
     statuses = [api.post("/auth/login", json={"email": unique_email("spray"), "password": "x"}).status_code
                 for _ in range(31)]

@@ -245,6 +245,49 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, mailbo
     receiver.shot("permit-active-phone")
     receiver.axe("the active permit with its confirmation table")
     assert status_of(gateway, tokens["receiver.downtown"], permit_id) == "ACTIVE"
+
+    # A gas alarm: the issuer stops the work with a reason and later lets it go on; the receiver asks to
+    # close out; the coordinator closes with notes and a signature, and the PDF opens.
+    issuer.go(f"permits/{permit_id}")
+    issuer.page.get_by_role("button", name="Suspend work").click()
+    issuer.page.get_by_label("Why work must stop", exact=False).fill("Gas alarm on level 3; area evacuated")
+    issuer.page.locator(".action-panel").get_by_role("button", name="Suspend work").click()
+    issuer.page.get_by_text("Suspended: Gas alarm on level 3; area evacuated").wait_for()
+    issuer.shot("permit-suspended-phone")
+    issuer.axe("a suspended permit")
+    issuer.page.get_by_role("button", name="Reinstate").click()
+    issuer.page.get_by_label("Why work may go on again", exact=False).fill("Gas cleared, retested at 0 % LEL")
+    issuer.page.locator(".action-panel").get_by_role("button", name="Reinstate").click()
+    issuer.page.get_by_text("Active: work may go on").first.wait_for()
+    receiver.page.reload()
+    receiver.page.get_by_role("button", name="Request close-out").click()
+    receiver.page.locator(".action-panel").get_by_role("button", name="Request close-out").click()
+    receiver.page.get_by_text("Waiting for close-out").first.wait_for()
+    coordinator.page.reload()
+    coordinator.page.get_by_role("button", name="Close permit").click()
+    coordinator.page.get_by_label("Completion notes", exact=False).fill("Brackets welded, area swept, fire watch done")
+    draw_signature(coordinator.page)
+    coordinator.page.locator(".action-panel").get_by_role("button", name="Close permit").click()
+    coordinator.page.get_by_text("Closed", exact=True).first.wait_for()
+    coordinator.axe("a closed permit")
+    with coordinator.context.expect_page() as opened:
+        coordinator.page.get_by_role("button", name="Open the PDF").click()
+    pdf = opened.value
+    pdf.wait_for_load_state("commit")
+    assert ".pdf" in pdf.url, pdf.url
+    pdf.close()
+    assert status_of(gateway, tokens["receiver.downtown"], permit_id) == "CLOSED"
+
+    # Notifications: all marked read at once, and the bell goes quiet; preferences are a screen of their own.
+    issuer.page.get_by_role("link", name=re.compile("^Notifications")).click()
+    issuer.page.get_by_role("button", name="Mark all read").click()
+    issuer.page.get_by_test_id("bell-count").wait_for(state="detached")
+    issuer.page.get_by_role("link", name="Settings").click()
+    issuer.page.get_by_role("heading", name="Notifications on this phone").wait_for()
+    issuer.page.get_by_label("One daily reminder digest", exact=False).check()
+    issuer.page.get_by_text("Saved.").wait_for()
+    issuer.shot("settings-phone")
+    issuer.axe("the settings screen")
     deadline = time.monotonic() + 5
     while status_of(gateway, tokens["receiver.downtown"], other) != "PENDING_DAILY" and time.monotonic() < deadline:
         time.sleep(0.2)  # the other permit waits for its issuer and coordinator: only the receiver confirmed it

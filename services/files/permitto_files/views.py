@@ -74,12 +74,13 @@ def confirm() -> Response:
 
 
 @public.get("/files")
-@documented("The files of a permit", query=FilesQuery, response=list[FileOut])
+@documented("The files of a permit, with short-lived download and thumbnail links", query=FilesQuery,
+            response=list[FileOut])
 @require_auth()
 def list_files() -> Response:
     query = parse_query(FilesQuery)
-    return success([uploads.file_out(f, with_urls=False) for f in uploads.list_files(current_identity(),
-                                                                                       query.permitId)])
+    return success([uploads.file_out(f, with_urls=True) for f in uploads.list_files(current_identity(),
+                                                                                      query.permitId)])
 
 
 @public.get("/permits/<uuid:permit_id>/files")
