@@ -14,7 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from devstack.images import png_base64
-from devstack.samples import complete_hot_work
+from devstack.samples import approved_hot_work
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's time zone
 SIGNATURE = {"imageBase64": png_base64()}
@@ -32,18 +32,8 @@ def tomorrow_at(hour, minute=0):
 
 
 def approved_permit(people, ids, start, receiver="receiver.downtown", title="Weld brackets C4"):
-    api = people[receiver]
-    template = next(t["id"] for t in api.get("/templates").json()["data"] if t["type"] == "HW")
-    permit = api.post("/permits", json={
-        "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": title,
-        "validFrom": (start - timedelta(hours=1)).isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
-        "formData": complete_hot_work()}).json()["data"]
-    assert api.post(f"/permits/{permit['id']}/submit").status_code == 200
-    assert people["issuer.downtown"].post(f"/permits/{permit['id']}/approve",
-                                          json={"signature": SIGNATURE}).status_code == 200
-    final = people["coordinator"].post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
-    assert final.status_code == 200, final.text
-    return final.json()["data"]
+    return approved_hot_work(people[receiver], people["issuer.downtown"], people["coordinator"],
+                             ids["projects"]["DOWNTOWN"], start, title)
 
 
 def status_of(api, permit):

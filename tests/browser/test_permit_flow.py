@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devstack.api_client import Api
-from devstack.images import photo, png_base64
-from devstack.samples import complete_hot_work
+from devstack.images import photo
+from devstack.samples import approved_hot_work
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's zone
-SIGNATURE = {"imageBase64": png_base64()}
 
 
 def tomorrow_at(hour: int, minute: int = 0) -> datetime:
@@ -40,18 +39,10 @@ def draw_signature(page) -> None:
 
 def api_approved_permit(new_api, tokens, ids, start: datetime, title: str) -> str:
     """A second approved permit of the same receiver, made through the API, for the bulk confirmation."""
-    receiver, issuer, coordinator = new_api(), new_api(), new_api()
-    receiver.token, issuer.token, coordinator.token = (
-        tokens["receiver.downtown"], tokens["issuer.downtown"], tokens["coordinator"])
-    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
-    permit = receiver.post("/permits", json={
-        "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": title,
-        "validFrom": (start - timedelta(hours=1)).isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
-        "formData": complete_hot_work()}).json()["data"]
-    assert receiver.post(f"/permits/{permit['id']}/submit").status_code == 200
-    assert issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}).status_code == 200
-    assert coordinator.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE}).status_code == 200
-    return permit["id"]
+    people = [new_api() for _ in range(3)]
+    for api, role in zip(people, ("receiver.downtown", "issuer.downtown", "coordinator"), strict=True):
+        api.token = tokens[role]
+    return approved_hot_work(*people, ids["projects"]["DOWNTOWN"], start, title)["id"]
 
 
 def status_of(gateway: str, token: str, permit_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -14,3 +15,23 @@ def complete_hot_work() -> dict[str, Any]:
         "gas_tester": "Sam Gas", "fire_watch_name": "Fred Watch", "fire_watch_minutes": 60,
         "fire_watch_trained": True,
     }
+
+
+def approved_hot_work(receiver: Any, issuer: Any, coordinator: Any, project_id: str, start: datetime,
+                      title: str) -> dict[str, Any]:
+    """A hot-work permit taken through the API to final approval, valid from an hour before start for
+    two days: once approved, its daily cycle has begun. The three are API clients of the three roles."""
+    from .images import png_base64
+
+    signature = {"imageBase64": png_base64()}
+    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+    permit = receiver.post("/permits", json={
+        "templateId": template, "projectId": project_id, "title": title,
+        "validFrom": (start - timedelta(hours=1)).isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
+        "formData": complete_hot_work()}).json()["data"]
+    for api, verb, body in ((receiver, "submit", None), (issuer, "approve", {"signature": signature}),
+                            (coordinator, "approve", {"signature": signature})):
+        answer = api.post(f"/permits/{permit['id']}/{verb}", json=body)
+        assert answer.status_code == 200, answer.text
+    approved: dict[str, Any] = answer.json()["data"]
+    return approved

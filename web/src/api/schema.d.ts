@@ -147,7 +147,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The files of a permit */
+        /** The files of a permit, with short-lived download and thumbnail links */
         get: operations["get_files"];
         put?: never;
         post?: never;
@@ -2487,7 +2487,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The files of a permit */
+            /** @description The files of a permit, with short-lived download and thumbnail links */
             200: {
                 headers: {
                     [name: string]: unknown;
