@@ -150,6 +150,36 @@ def test_the_list_filters_and_pages_and_files_are_refused_in_words(open_app, gat
     rows.first.get_by_role("link").click()
     page.get_by_role("heading", name=re.compile("Scaffold inspection bay")).wait_for()
 
+    # A working-at-height draft goes on in the step-by-step form: its access step has a date field.
+    page.get_by_role("link", name="Continue editing").click()
+    page.get_by_role("heading", name="Job details").wait_for()
+    page.get_by_label("Exact work location", exact=False).fill("Bay 22, north elevation")
+    page.get_by_label("Description of the work", exact=False).fill("Weekly scaffold inspection and tagging")
+    page.get_by_label("Contractor / crew", exact=False).fill("Harbor Scaffolding")
+    page.get_by_label("Number of workers", exact=False).fill("2")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Access and height").wait_for()
+    page.get_by_label("Scaffold / MEWP inspection date", exact=False).fill("2027-02-26")
+    page.get_by_label("Working height", exact=False).fill("14.5")
+    page.get_by_label("Access equipment", exact=False).select_option(index=1)
+    page.locator("fieldset", has_text="Wind and weather").get_by_role("radio").first.check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Fall protection").wait_for()
+    screen.shot("new-permit-step-desktop")
+    screen.axe("a form step on a desktop")
+    edited = receiver.get(f"/permits/{made[22]['id']}").json()["data"]["formData"]
+    assert edited["scaffold_tag_date"] == "2027-02-26"
+    assert edited["height_m"] == 14.5
+
+    # The project switcher narrows what home and the list show to one project.
+    both = open_app(email="receiver.both@permitto.example")
+    switch = both.page.get_by_label("Project", exact=True)
+    assert set(switch.locator("option").all_inner_texts()) >= {"All projects", "DOWNTOWN", "HARBOR"}
+    switch.select_option(label="HARBOR")
+    both.page.get_by_role("link", name="Permits", exact=True).click()
+    both.page.get_by_role("heading", name="Permits").wait_for()
+    assert both.page.locator("#filter-project").input_value() == ids["projects"]["HARBOR"]
+
     # Files on a phone: a type the service does not take, then the eleventh file, each refused in words.
     permit_id = made[0]["id"]
     phone = open_app(email="receiver.harbor@permitto.example", path=f"permits/{permit_id}")
@@ -168,4 +198,10 @@ def test_the_list_filters_and_pages_and_files_are_refused_in_words(open_app, gat
     phone.page.get_by_text("A permit holds at most 10 files.").wait_for()
     phone.shot("permit-files-refused-phone")
     phone.axe("the permit page with a refused upload")
+
+    # The receiver cancels a draft (a reason is optional for their own draft).
+    phone.page.get_by_role("button", name="Cancel permit").click()
+    phone.page.locator(".action-panel").get_by_role("button", name="Cancel permit").click()
+    phone.page.get_by_text("Cancelled", exact=True).first.wait_for()
+    assert receiver.get(f"/permits/{permit_id}").json()["data"]["status"] == "CANCELLED"
     receiver.session.close()

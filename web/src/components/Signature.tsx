@@ -6,7 +6,9 @@ export interface SignatureHandle {
   png(): string | null; // base64 without the data: prefix, or null when nothing is drawn
 }
 
-export function SignatureField({ handle, error }: { handle: { current: SignatureHandle | null }; error?: string }) {
+export function SignatureField({ handle, error, onDrawn }: {
+  handle: { current: SignatureHandle | null }; error?: string | undefined; onDrawn?: () => void;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [empty, setEmpty] = useState(true);
   useEffect(() => {
@@ -16,7 +18,7 @@ export function SignatureField({ handle, error }: { handle: { current: Signature
     element.height = element.offsetHeight * ratio;
     element.getContext("2d")!.scale(ratio, ratio);
     const pad = new SignaturePad(element, { penColor: "#111", minWidth: 1.2, maxWidth: 3 });
-    pad.addEventListener("endStroke", () => setEmpty(pad.isEmpty()));
+    pad.addEventListener("endStroke", () => { setEmpty(pad.isEmpty()); onDrawn?.(); });
     handle.current = {
       png: () => (pad.isEmpty() ? null : pad.toDataURL("image/png").split(",")[1] ?? null),
     };

@@ -99,7 +99,8 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
             {fields.completionNotes ? <p class="field-error" id="f-completionNotes-error" role="alert">{fields.completionNotes}</p> : null}
           </div>
         ) : null}
-        {NEEDS_SIGNATURE.has(verb) ? <SignatureField handle={signature} error={fields.signature} /> : null}
+        {NEEDS_SIGNATURE.has(verb) ? <SignatureField handle={signature} error={fields.signature}
+          onDrawn={() => setFields(({ signature: _drawn, ...rest }) => rest)} /> : null}
         {verb === "revise" ? <p>The permit goes back to a draft you can change and submit again.</p> : null}
         <div class="buttons">
           <button class={verb === "reject" || verb === "cancel" || verb === "suspend" ? "danger" : "primary"}
