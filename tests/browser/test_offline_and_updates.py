@@ -158,3 +158,20 @@ def test_a_new_deployment_offers_an_update(open_app, built_app):
         assert page.get_by_text("A new version of Permitto is available.").count() == 0
     finally:
         worker.write_bytes(original)
+
+
+def test_push_opt_in_speaks_plainly_and_iphones_get_the_home_screen_hint(open_app):
+    # Chromium keeps the Push API from private (automated) windows: the opt-in says so in words.
+    screen = open_app(email="issuer.downtown@permitto.example", permissions=["notifications"])
+    screen.page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    screen.page.get_by_role("link", name="Settings").click()
+    screen.page.get_by_role("button", name="Turn on push notifications").click()
+    screen.page.get_by_text("This browser could not turn on push notifications").wait_for()
+
+    iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+              "Version/18.1 Mobile/15E148 Safari/604.1")
+    phone = open_app(email="receiver.downtown@permitto.example", user_agent=iphone)
+    phone.page.get_by_role("link", name="Settings").click()
+    phone.page.get_by_text("tap Share, then “Add to Home Screen”", exact=False).wait_for()
+    phone.shot("settings-iphone")
+    phone.axe("settings with the Home Screen hint")

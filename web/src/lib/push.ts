@@ -27,8 +27,15 @@ export async function enablePush(): Promise<void> {
   if (permission !== "granted") throw new Error("Notifications are blocked for this site in the browser's settings.");
   const { publicKey } = await unwrap(api.GET("/api/v1/notifications/push/public-key"));
   const registration = await navigator.serviceWorker.ready;
-  const subscription = await registration.pushManager.getSubscription()
-    ?? await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) });
+  let subscription: PushSubscription;
+  try {
+    subscription = await registration.pushManager.getSubscription()
+      ?? await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`This browser could not turn on push notifications (${why}). Private windows cannot `
+      + "receive them: use a normal window or the app added to the Home Screen.");
+  }
   const json = subscription.toJSON() as { endpoint: string; keys: { p256dh: string; auth: string } };
   await unwrap(api.POST("/api/v1/notifications/push-subscriptions", { body: { endpoint: json.endpoint, keys: json.keys } }));
   await unwrap(api.PATCH("/api/v1/notifications/preferences", { body: { pushEnabled: true } }));
