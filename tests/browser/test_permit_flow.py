@@ -213,8 +213,12 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, mailbo
     coordinator.page.get_by_text("Today not yet confirmed").first.wait_for()
     coordinator.axe("the approved permit on a desktop")
 
-    # Today's confirmations, in order: the receiver in bulk from home (both permits), then the issuer and
-    # the coordinator with one tap on the permit.
+    # An hour before the day's deadline (the first day's is 09:00: the 08:00 start and the project's grace),
+    # everyone whose confirmation is missing is reminded.
+    clock(tomorrow_at(8, 5))
+
+    # Today's confirmations, in order: the receiver in bulk from home (both permits), the issuer from the
+    # reminder in their notifications, the coordinator with one tap on the permit.
     receiver.go("")
     receiver.page.get_by_role("heading", name="Confirm today").wait_for()
     bulk = receiver.page.get_by_role("button", name=re.compile(r"Confirm today for 2 permits"))
@@ -223,9 +227,10 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, mailbo
     receiver.axe("home with today's confirmations")
     bulk.click()
     receiver.wait_text("2 of 2 confirmed for today.")
-    issuer.go(f"permits/{permit_id}")
-    issuer.page.get_by_role("button", name="Confirm today").click()
-    issuer.wait_text("Confirmed for today.")
+    issuer.go("notifications")
+    reminder = issuer.page.locator("li", has_text=number.group(0)).filter(has_text="waiting for today's confirmation")
+    reminder.get_by_role("button", name="Confirm today").click(timeout=30_000)
+    issuer.wait_text(f"{number.group(0)}: confirmed for today.")
     coordinator.page.reload()
     coordinator.page.get_by_role("button", name="Confirm today").click()
     coordinator.page.get_by_text("Active: work may go on").first.wait_for()

@@ -7,11 +7,13 @@ import { when } from "../lib/format";
 import { onNotification } from "../lib/live";
 import { enablePush, needsHomeScreen, pushSupported } from "../lib/push";
 import { navigate } from "../lib/router";
+import { act } from "./PermitDetail";
 import { useSession } from "../lib/session";
 
 export function Notifications() {
   const [items, setItems] = useState<Notification[] | null>(null);
   const [error, setError] = useState("");
+  const [done, setDone] = useState("");
   async function load() {
     try {
       setItems((await unwrapPage(api.GET("/api/v1/notifications", { params: { query: { limit: 50 } } }))).data);
@@ -31,6 +33,21 @@ export function Notifications() {
     else void load();
   }
 
+  /** A reminder is confirmed where it is read: one tap, without opening the permit. */
+  async function confirmToday(n: Notification) {
+    setError("");
+    try {
+      const permit = await act(n.permitId!, "daily-approve");
+      setDone(`${permit.number ?? permit.title}: confirmed for today.`);
+      await unwrap(api.PATCH("/api/v1/notifications/{notification_id}/read", {
+        params: { path: { notification_id: n.id } } })).catch(() => undefined);
+      window.dispatchEvent(new Event("permitto:read"));
+      await load();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  }
+
   async function readAll() {
     try {
       await unwrap(api.POST("/api/v1/notifications/read-all"));
@@ -45,6 +62,7 @@ export function Notifications() {
     <main id="main">
       <h1>Notifications</h1>
       <Alert>{error}</Alert>
+      <Alert kind="ok">{done}</Alert>
       <div class="buttons">
         <button type="button" class="secondary" onClick={() => void readAll()}
           disabled={!items?.some((n) => !n.readAt)}>Mark all read</button>
@@ -59,6 +77,9 @@ export function Notifications() {
                 <span class="n-body">{n.body}</span>
                 <span class="n-when">{when(n.createdAt)}</span>
               </button>
+              {n.type === "DAILY_REMINDER" && n.permitId && !n.readAt ? (
+                <button type="button" class="primary small" onClick={() => void confirmToday(n)}>Confirm today</button>
+              ) : null}
             </li>
           ))}
         </ul>
