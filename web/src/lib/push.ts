@@ -34,7 +34,7 @@ export async function enablePush(): Promise<void> {
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`This browser could not turn on push notifications (${why}). Private windows cannot `
-      + "receive them: use a normal window or the app added to the Home Screen.");
+      + "receive them: use a normal window or the app added to the Home Screen.", { cause: error });
   }
   const json = subscription.toJSON() as { endpoint: string; keys: { p256dh: string; auth: string } };
   await unwrap(api.POST("/api/v1/notifications/push-subscriptions", { body: { endpoint: json.endpoint, keys: json.keys } }));
