@@ -30,6 +30,30 @@ PASSWORD = "Permitto-demo-2026"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+@pytest.fixture
+def link_in_email(mailbox) -> Callable[..., str]:
+    """link_in_email(address, pattern): the link matching pattern in the newest email to address that has
+    one, waiting until there is one."""
+    return lambda address, pattern, timeout=30.0: _link_in_email(mailbox, address, pattern, timeout)
+
+
+def _link_in_email(mailbox, address: str, pattern: str, timeout: float) -> str:
+    import re
+    import time
+
+    deadline = time.monotonic() + timeout
+    subjects: list[str] = []
+    while time.monotonic() < deadline:
+        messages = mailbox(address, count=1, timeout=timeout)
+        subjects = [str(m["Subject"]) for m in messages]
+        for message in reversed(messages):  # the newest first
+            found = re.search(pattern, message.get_body(preferencelist=("plain",)).get_content())
+            if found:
+                return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no email to {address} has a link like {pattern}; it has: {subjects}")
+
+
 def chromium_path() -> str:
     found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
@@ -78,6 +102,11 @@ class Screen:
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.locator("header.top").wait_for()  # signed in: the app's shell, on whatever screen the address names
+
+    def fill(self, answers: dict[str, str]) -> None:
+        """Type answers into the fields whose labels start with these words."""
+        for label, value in answers.items():
+            self.page.get_by_label(label, exact=False).fill(value)
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
