@@ -104,6 +104,7 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     page.get_by_label("Title").fill("Re-weld handrail brackets, stair B")
     page.get_by_label("Valid from", exact=False).fill(tomorrow_at(6).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Valid to", exact=False).fill(tomorrow_at(17).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Work ends", exact=False).fill("16:30")
     receiver.shot("new-permit-basics-phone")
     receiver.axe("the new permit's first step")
     page.get_by_role("button", name="Next").click()
@@ -133,6 +134,7 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     number = re.search(r"DOWNTOWN-HW-\d{4}-\d+", page.locator(".permit-meta").first.inner_text())
     assert number, page.locator(".permit-meta").first.inner_text()
     permit_id = page.url.rsplit("/", 1)[-1]
+    page.get_by_text("08:00–16:30").wait_for()  # the working hours chosen in the first step
     receiver.shot("permit-submitted-phone")
     receiver.axe("the submitted permit")
 

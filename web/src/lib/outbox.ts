@@ -14,6 +14,8 @@ export interface LocalDraft {
   title: string;
   validFrom: string;
   validTo: string;
+  workStart?: string; // "08:00": the daily cycle's start and end, in the project's zone
+  workEnd?: string;
   formData: Record<string, unknown>;
   updatedAt: number;
   problems?: Record<string, string>; // the API's reasons for the last refused save, by field

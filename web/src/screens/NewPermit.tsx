@@ -74,10 +74,13 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
       if (get("title").trim().length < 3) problems.title = "must be at least 3 characters";
       if (!get("validFrom")) problems.validFrom = "is required";
       if (!get("validTo")) problems.validTo = "is required";
+      if (!get("workStart")) problems.workStart = "is required";
+      if (!get("workEnd")) problems.workEnd = "is required";
       if (Object.keys(problems).length) { setFields(problems); return; }
       onStart({
         localId: newKey(), projectId, templateId: get("templateId"), title: get("title").trim(),
-        validFrom: get("validFrom"), validTo: get("validTo"), formData: {}, updatedAt: Date.now(),
+        validFrom: get("validFrom"), validTo: get("validTo"), workStart: get("workStart"), workEnd: get("workEnd"),
+        formData: {}, updatedAt: Date.now(),
       });
     }}>
       <Alert>{error}</Alert>
@@ -104,6 +107,11 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
         defaultValue={dayAt(1, 8, tz)} error={fields.validFrom} />
       <TextInput label={`Valid to (${tz})`} name="validTo" type="datetime-local" required
         defaultValue={dayAt(3, 17, tz)} error={fields.validTo} />
+      <div class="pair">
+        <TextInput label="Work starts" name="workStart" type="time" required defaultValue="08:00" error={fields.workStart} />
+        <TextInput label="Work ends" name="workEnd" type="time" required defaultValue="17:00" error={fields.workEnd} />
+      </div>
+      <p class="help">Each working day's confirmations are due by the time work starts.</p>
       <button class="primary" type="submit">Next</button>
     </form>
   );
@@ -206,7 +214,8 @@ export function PermitWizard({ permitId, localId }: { permitId?: string; localId
   async function start(fresh: LocalDraft) {
     setPinned(await pinnedVersion(fresh.templateId, null).catch((e) => { setError(messageOf(e)); return null; }));
     const body = { templateId: fresh.templateId, projectId: fresh.projectId, title: fresh.title,
-      validFrom: fresh.validFrom, validTo: fresh.validTo, formData: {} };
+      validFrom: fresh.validFrom, validTo: fresh.validTo, workStart: fresh.workStart, workEnd: fresh.workEnd,
+      formData: {} };
     if (await save(fresh, body)) {
       navigate(`/permits/new?draft=${fresh.localId}`, { replace: true });
       setStep(1);
