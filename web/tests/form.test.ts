@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { display, fromApi, isList, problemsByField, sectionData, toApi, type FieldSpec } from "../src/lib/form";
 import { ApiError } from "../src/api/errors";
 import { match } from "../src/lib/router";
-import { stateLook, STATES } from "../src/lib/format";
+import { happening, stateLook, STATES } from "../src/lib/format";
 
 const spec = (type: FieldSpec["type"], extra: Partial<FieldSpec> = {}): FieldSpec => ({ key: "k", label: "K", type, ...extra });
 
@@ -59,5 +59,7 @@ describe("paths and words", () => {
       expect(STATES[state], state).toBeDefined();
     }
     expect(stateLook("SOMETHING_NEW").words).toBe("something new");
+    expect(happening("issuer_approve")).toBe("Issuer approval");
+    expect(happening("gas_test_recorded")).toBe("Gas test recorded");
   });
 });

@@ -80,3 +80,37 @@ export function localInput(iso: string, timeZone: string): string {
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}`;
 }
+
+/** What happened to a permit, in words (the timeline's and the signatures' action names). */
+export const HAPPENINGS: Record<string, string> = {
+  created: "Draft started",
+  updated: "Draft saved",
+  submit: "Submitted for approval",
+  issuer_approve: "Issuer approval",
+  issuer_reject: "Rejected at issuer review",
+  final_approve: "Final approval",
+  final_reject: "Rejected at final approval",
+  revise: "Taken back to draft for revision",
+  cancel: "Cancelled",
+  coordinator_cancel: "Cancelled",
+  start_day: "Work day opened",
+  activate: "Activated: today is confirmed",
+  deadline_suspend: "Suspended: not confirmed by the deadline",
+  end_day: "Work day ended",
+  expire: "Validity ended",
+  suspend: "Work suspended",
+  reinstate: "Reinstated",
+  request_closeout: "Close-out requested",
+  close: "Closed",
+  daily_confirm: "Today confirmed",
+  day_rolled_over: "Next work day (still suspended)",
+  expiry_warning: "Expiry warning sent",
+  pdf_viewed: "PDF opened",
+  file_uploaded: "File added",
+  file_deleted: "File removed",
+  DAILY_REMINDER: "Reminder sent",
+};
+
+export function happening(action: string): string {
+  return HAPPENINGS[action] ?? action.replace(/_/g, " ").toLowerCase().replace(/^./, (c) => c.toUpperCase());
+}

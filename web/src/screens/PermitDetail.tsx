@@ -6,7 +6,7 @@ import { ApiError, messageOf } from "../api/errors";
 import { SignatureField, type SignatureHandle } from "../components/Signature";
 import { Uploader } from "../components/Uploader";
 import { Alert, Empty, Link, Spinner, StateBadge } from "../components/ui";
-import { ACTIONS, bytes, day, typeName, when } from "../lib/format";
+import { ACTIONS, bytes, day, happening, typeName, when } from "../lib/format";
 import { asSchema, display, type FormSchema } from "../lib/form";
 import { navigate } from "../lib/router";
 import { useSession } from "../lib/session";
@@ -251,7 +251,7 @@ export function PermitDetail({ id }: { id: string }) {
       <Section title="Signatures">
         {permit.signatures.length === 0 ? <Empty>No signatures yet.</Empty> : (
           <ul class="plain">{permit.signatures.map((s) => (
-            <li key={s.sha256}>{s.action.replace(/_/g, " ")} by a {s.role.toLowerCase()}, {when(s.signedAt, tz)}</li>
+            <li key={s.sha256}>{happening(s.action)}, signed {when(s.signedAt, tz)}</li>
           ))}</ul>
         )}
       </Section>
@@ -282,7 +282,7 @@ export function PermitDetail({ id }: { id: string }) {
           {timeline.map((t) => (
             <li key={t.seq}>
               <span class="when">{when(t.at, tz)}</span>
-              <span>{t.action.replace(/_/g, " ").toLowerCase()}{t.actor ? ` by ${t.actor.name}` : " (system)"}
+              <span>{happening(t.action)}{t.actor ? ` by ${t.actor.name}` : " (system)"}
                 {t.toStatus && t.toStatus !== t.fromStatus ? <> → <StateBadge status={t.toStatus} /></> : null}</span>
               {t.comment ? <span class="comment">“{t.comment}”</span> : null}
             </li>
