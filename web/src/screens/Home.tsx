@@ -1,7 +1,7 @@
 // "Waiting for me": what this user must do now, with counts, and today's confirmations in one tap.
 import { useEffect, useState } from "preact/hooks";
 import { api, unwrap, type PermitSummary } from "../api/client";
-import { messageOf } from "../api/errors";
+import { OfflineError, messageOf } from "../api/errors";
 import { Alert, Empty, Link, Spinner, StateBadge } from "../components/ui";
 import { typeName } from "../lib/format";
 import { onOutboxChange, unsentDrafts, type LocalDraft } from "../lib/outbox";
@@ -50,6 +50,7 @@ export function Home() {
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [result, setResult] = useState("");
   const [busy, setBusy] = useState(false);
+  const [offline, setOffline] = useState(false);
   const [local, setLocal] = useState<LocalDraft[]>([]);
   useEffect(() => {
     const update = () => void unsentDrafts().then(setLocal);
@@ -65,11 +66,19 @@ export function Home() {
         dailyConfirmations: answer.dailyConfirmations.filter(inProject) });
       setChosen(new Set(answer.dailyConfirmations.filter(inProject).map((p) => p.id)));
       setError("");
+      setOffline(false);
     } catch (e) {
-      setError(messageOf(e));
+      // With no connection, the banner already says so; what waits for you shows when you are back.
+      setError(e instanceof OfflineError ? "" : messageOf(e));
+      setOffline(e instanceof OfflineError);
     }
   }
   useEffect(() => { void load(); }, [project?.id]);
+  useEffect(() => {
+    const again = () => void load();
+    window.addEventListener("online", again);
+    return () => window.removeEventListener("online", again);
+  }, [project?.id]);
   useEffect(() => {
     const again = () => void load();
     window.addEventListener("permitto:changed", again);
@@ -114,7 +123,8 @@ export function Home() {
           </ul>
         </section>
       ) : null}
-      {!waiting && !error ? <Spinner /> : null}
+      {offline && !waiting ? <Alert kind="info">What waits for you shows when you are back online.</Alert> : null}
+      {!waiting && !error && !offline ? <Spinner /> : null}
       {waiting ? (
         <>
           <p class="summary" data-testid="waiting-count">

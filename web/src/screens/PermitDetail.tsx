@@ -80,6 +80,7 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
           <div class={`field${fields.reason ? " has-error" : ""}`}>
             <label for="f-reason">{reasonLabel}{reasonOptional ? "" : <span class="req" aria-hidden="true"> *</span>}</label>
             <textarea id="f-reason" name="reason" rows={3} aria-invalid={fields.reason ? "true" : undefined}
+              onInput={() => fields.reason && setFields(({ reason: _typed, ...rest }) => rest)}
               aria-describedby={fields.reason ? "f-reason-error" : undefined} />
             {fields.reason ? <p class="field-error" id="f-reason-error" role="alert">{fields.reason}</p> : null}
           </div>
