@@ -20,14 +20,14 @@ import gzip
 import json
 import re
 import statistics
+import sys
 import time
 
 from devstack.api_client import Api
+from devstack.browser import CHROMIUM_FLAGS, find_chromium
 from devstack.stack import running_system
 from devstack.webbuild import DIST, ensure_built
 
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
 PROFILES = {
     "slow 4G (Lighthouse)": {"latency": 150, "download": 1_638_400 / 8, "upload": 750_000 / 8},
     "Slow 4G (DevTools)": {"latency": 562.5, "download": 1_440_000 / 8, "upload": 675_000 / 8},
@@ -90,7 +90,10 @@ def main() -> None:
             api.post("/permits", json={"templateId": template, "projectId": project, "title": f"Bench permit {n}",
                                        "validFrom": "2027-02-01T08:00:00", "validTo": "2027-02-03T17:00:00"})
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            chromium = find_chromium()
+            if chromium is None:
+                sys.exit("Chromium is not installed: apt-get install chromium (or set CHROMIUM to its path)")
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             for name, profile in PROFILES.items():
                 runs = [measure(browser, gateway + "/app/", email, password, profile) for _ in range(args.runs)]
                 sign_in = statistics.median(r[0] for r in runs)

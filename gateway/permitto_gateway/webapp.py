@@ -15,9 +15,7 @@ from permitto_common.errors import APIError, NotFound
 
 APP_PREFIX = "/app"
 IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
-# Files named by the build without a content hash: a browser must ask again each time it loads them.
-REVALIDATED = {"index.html", "sw.js", "manifest.webmanifest", "version.json"}
+REVALIDATE = "no-cache"  # everything outside assets/ is named without a content hash
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
@@ -71,16 +69,14 @@ def web_blueprint(dist: Path | None, storage_origin: str | None) -> Blueprint:
     @bp.get(APP_PREFIX + "/", defaults={"name": ""})
     @bp.get(APP_PREFIX + "/<path:name>")
     def app_file(name: str) -> Response:
-        path = built(name) if name else built("index.html")
-        if path.is_file():
-            cache = IMMUTABLE if name.startswith("assets/") else REVALIDATE
-            response = send_file(path, max_age=None, conditional=True, etag=True)
-            return app_headers(response, cache)
-        if "." in name.rsplit("/", 1)[-1]:
-            raise NotFound("No such file.")
-        # A screen of the app (/app/permits/<id>, /app/set-password?...): the app's router takes it from here.
-        response = send_file(built("index.html"), max_age=None, conditional=True, etag=True)
-        return app_headers(response, REVALIDATE)
+        path = built(name or "index.html")
+        cache = IMMUTABLE if name.startswith("assets/") else REVALIDATE
+        if not path.is_file():
+            if "." in name.rsplit("/", 1)[-1]:
+                raise NotFound("No such file.")
+            # A screen of the app (/app/permits/<id>, /app/set-password?...): the app's router takes it from here.
+            path, cache = built("index.html"), REVALIDATE
+        return app_headers(send_file(path, max_age=None, conditional=True, etag=True), cache)
 
     return bp
 

@@ -8,8 +8,6 @@ screens with axe-core for WCAG 2.1 A and AA violations."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +15,10 @@ from typing import Any
 
 import pytest
 
+from devstack.browser import CHROMIUM_FLAGS, find_chromium
 from devstack.stack import REPO_ROOT
 from devstack.webbuild import ensure_built
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 AXE = REPO_ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -55,7 +52,7 @@ def _link_in_email(mailbox, address: str, pattern: str, timeout: float) -> str:
 
 
 def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if not found:
         pytest.fail("Chromium is not installed. `make test` installs Debian's chromium with apt when it runs as root; "
                     "otherwise install it yourself (apt-get install chromium) or set CHROMIUM to its path.",

@@ -6,15 +6,13 @@ build (tsc) rather than the user."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from .stack import REPO_ROOT, running_system
-from .webbuild import WEB, ensure_dependencies, node_env
+from .webbuild import WEB, ensure_dependencies, npm
 
 DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
 TYPES = WEB / "src" / "api" / "schema.d.ts"
@@ -26,11 +24,8 @@ def document_text(document: dict[str, Any]) -> str:
 
 def generate_types(document_path: Path, out: Path) -> None:
     ensure_dependencies()
-    command = [str(Path(sys.executable).parent / "npx"), "--no-install", "openapi-typescript", str(document_path),
-               "--default-non-nullable", "false", "--output", str(out)]
-    result = subprocess.run(command, cwd=WEB, env=node_env(), capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"openapi-typescript failed: {result.stdout}{result.stderr}")
+    npm("exec", "--no", "--", "openapi-typescript", str(document_path), "--default-non-nullable", "false",
+        "--output", str(out), quiet=True)
 
 
 def main() -> None:

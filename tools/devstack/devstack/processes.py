@@ -9,9 +9,6 @@ from pathlib import Path
 
 from .engines import DEV_S3_KEY, DEV_S3_SECRET
 
-# The built web app (web/dist), served by the gateway at /app/.
-WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
-
 
 @dataclass(frozen=True)
 class ServiceDef:
@@ -148,7 +145,9 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
             if other.name != "gateway":
                 env[f"{other.name.upper()}_URL"] = endpoints.service_url(other.name)
         env["CORS_ORIGINS"] = "http://localhost:3000,http://127.0.0.1:3000"
-        env["WEB_DIST"] = str(WEB_DIST)
+        from .webbuild import DIST  # here: webbuild reaches stack, which imports this module
+
+        env["WEB_DIST"] = str(DIST)
         env["STORAGE_ORIGIN"] = f"http://127.0.0.1:{endpoints.ports['s3']}"
         # It relays live streams too: green threads hold idle streams without an OS thread each.
         env["GUNICORN_WORKER_CLASS"] = "gevent"

@@ -17,9 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from .browser import find_chromium
 from .engines import Postgres, Redis, free_port
 from .stack import REPO_ROOT
-from .webbuild import WEB, WebBuildError, ensure_built, ensure_dependencies, node_env
+from .webbuild import WebBuildError, ensure_built, ensure_dependencies, npm
 
 PACKAGES = [
     "permitto_common",
@@ -90,7 +91,7 @@ class Chromium:
         self.started = time.monotonic()
 
     def start(self) -> None:
-        if shutil.which("chromium") or os.environ.get("CHROMIUM"):
+        if find_chromium():
             return
         if os.geteuid() != 0 or not shutil.which("apt-get"):
             print("=== chromium is missing and this is not root with apt: install Debian's chromium "
@@ -117,13 +118,12 @@ def web_checks() -> None:
         ensure_dependencies()
     except WebBuildError as exc:
         sys.exit(f"=== web app: FAILED installing its packages: {exc}")
-    env = node_env()
-    npm = str(Path(sys.executable).parent / "npm")
     for name, script in (("eslint", "lint"), ("tsc", "typecheck"), ("vitest", "test")):
         print(f"\n=== web {name}: npm run {script}", flush=True)
-        code = subprocess.call([npm, "run", "--silent", script], cwd=WEB, env=env)
-        if code != 0:
-            sys.exit(f"=== web {name}: FAILED with exit code {code}")
+        try:
+            npm("run", "--silent", script)
+        except WebBuildError as exc:
+            sys.exit(f"=== web {name}: FAILED ({exc})")
     try:
         ensure_built()
     except WebBuildError as exc:
