@@ -98,18 +98,17 @@ interface Answer<T> {
   response: Response;
 }
 
-/** The data of a successful answer; any error answer is thrown as an ApiError with the API's words. */
-export async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
-  const { data, error, response } = await call;
-  if (error !== undefined || !data) throw ApiError.fromEnvelope(response.status, error);
-  return data.data;
-}
-
-/** Like unwrap, with the page's meta (cursor, counts). */
+/** The data of a successful answer with the page's meta (cursor, counts); any error answer is thrown as
+ * an ApiError with the API's words. */
 export async function unwrapPage<T>(call: Promise<Answer<T>>): Promise<{ data: T; meta: Record<string, unknown> }> {
   const { data, error, response } = await call;
   if (error !== undefined || !data) throw ApiError.fromEnvelope(response.status, error);
   return { data: data.data, meta: data.meta ?? {} };
+}
+
+/** The data of a successful answer, as unwrapPage without the meta. */
+export async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
+  return (await unwrapPage(call)).data;
 }
 
 export function newKey(): string {

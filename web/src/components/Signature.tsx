@@ -1,6 +1,7 @@
 // A signature drawn with a finger (signature_pad), sent as a PNG with the approval or the close.
 import SignaturePad from "signature_pad";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { ErrorText } from "./ui";
 
 export interface SignatureHandle {
   png(): string | null; // base64 without the data: prefix, or null when nothing is drawn
@@ -35,7 +36,7 @@ export function SignatureField({ handle, error, onDrawn }: {
         onClick={() => (canvas.current as HTMLCanvasElement & { clearPad?: () => void }).clearPad?.()}>
         Clear signature
       </button>
-      {error ? <p class="field-error" role="alert">{error}</p> : null}
+      <ErrorText id="sig-error" message={error} />
     </div>
   );
 }

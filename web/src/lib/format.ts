@@ -46,7 +46,6 @@ export const ACTIONS: Record<string, string> = {
   "request-closeout": "Request close-out",
   close: "Close permit",
   "daily-approve": "Confirm today",
-  edit: "Edit draft",
 };
 
 /** "1 Dec 2026, 14:05" in the given IANA zone (the project's), or the phone's. */

@@ -5,8 +5,6 @@ import { api, unwrapPage, type Notification } from "../api/client";
 
 export interface Live {
   unread: number;
-  latest: Notification | null;
-  refresh(): void;
 }
 
 type Listener = (n: Partial<Notification>) => void;
@@ -18,7 +16,6 @@ export function onNotification(listener: Listener): () => void {
 
 export function useLive(signedIn: boolean): Live {
   const [unread, setUnread] = useState(0);
-  const [latest, setLatest] = useState<Notification | null>(null);
   const refresh = () => {
     void unwrapPage(api.GET("/api/v1/notifications", { params: { query: { limit: 1, unread: true } } }))
       .then((page) => setUnread(Number(page.meta.unread ?? page.meta.total ?? 0))).catch(() => undefined);
@@ -29,7 +26,6 @@ export function useLive(signedIn: boolean): Live {
     const source = new EventSource("/api/v1/notifications/stream", { withCredentials: true });
     source.addEventListener("notification", (event) => {
       const item = JSON.parse((event as MessageEvent<string>).data) as Notification;
-      setLatest(item);
       refresh();
       listeners.forEach((l) => l(item));
       // Screens showing this permit reload it: its state or actions have changed.
@@ -39,5 +35,5 @@ export function useLive(signedIn: boolean): Live {
     window.addEventListener("permitto:read", again);
     return () => { source.close(); window.removeEventListener("permitto:read", again); };
   }, [signedIn]);
-  return { unread, latest, refresh };
+  return { unread };
 }

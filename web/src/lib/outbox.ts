@@ -121,7 +121,7 @@ export async function queueSave(draft: LocalDraft, body: Record<string, unknown>
 export interface ReplayResult {
   sent: number;
   offline: boolean;
-  refused: Record<string, ApiError>; // by draft: the save the API refused (kept for the user to mend)
+  refused: Record<string, ApiError>; // by draft: the save the API refused (its values stay in the draft)
 }
 
 let running: Promise<ReplayResult> | null = null;

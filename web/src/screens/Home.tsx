@@ -73,16 +73,16 @@ export function Home() {
       setOffline(e instanceof OfflineError);
     }
   }
-  useEffect(() => { void load(); }, [project?.id]);
+  // Again when a live notification changes a permit, and when the connection returns.
   useEffect(() => {
-    const again = () => void load();
-    window.addEventListener("online", again);
-    return () => window.removeEventListener("online", again);
-  }, [project?.id]);
-  useEffect(() => {
+    void load();
     const again = () => void load();
     window.addEventListener("permitto:changed", again);
-    return () => window.removeEventListener("permitto:changed", again);
+    window.addEventListener("online", again);
+    return () => {
+      window.removeEventListener("permitto:changed", again);
+      window.removeEventListener("online", again);
+    };
   }, [project?.id]);
 
   async function confirmChosen() {

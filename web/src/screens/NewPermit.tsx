@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, newKey, unwrap, type Permit, type Template } from "../api/client";
 import { ApiError, OfflineError, messageOf } from "../api/errors";
 import { FormField } from "../components/FormField";
-import { Alert, Spinner, TextInput } from "../components/ui";
+import { Alert, ErrorText, Spinner, TextInput } from "../components/ui";
 import { sync } from "../lib/drafts";
 import { asSchema, problemsByField, sectionData, type FormSchema } from "../lib/form";
 import { localInput, typeName } from "../lib/format";
@@ -100,7 +100,7 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
             </label>
           ))}
         </div>
-        {fields.templateId ? <p class="field-error" role="alert">{fields.templateId}</p> : null}
+        <ErrorText id="f-templateId-error" message={fields.templateId} />
       </fieldset>
       <TextInput label="Title" name="title" required placeholder="Welding of handrail, level 3" error={fields.title} />
       <TextInput label={`Valid from (${tz})`} name="validFrom" type="datetime-local" required

@@ -5,7 +5,7 @@ import { api, newKey, unwrap, type Day, type FileInfo, type Permit, type Timelin
 import { ApiError, messageOf } from "../api/errors";
 import { SignatureField, type SignatureHandle } from "../components/Signature";
 import { Uploader } from "../components/Uploader";
-import { Alert, Empty, Link, Spinner, StateBadge } from "../components/ui";
+import { Alert, Empty, ErrorText, Link, Spinner, StateBadge } from "../components/ui";
 import { ACTIONS, bytes, day, happening, typeName, when } from "../lib/format";
 import { asSchema, display, type FormSchema } from "../lib/form";
 import { navigate } from "../lib/router";
@@ -82,7 +82,7 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
             <textarea id="f-reason" name="reason" rows={3} aria-invalid={fields.reason ? "true" : undefined}
               onInput={() => fields.reason && setFields(({ reason: _typed, ...rest }) => rest)}
               aria-describedby={fields.reason ? "f-reason-error" : undefined} />
-            {fields.reason ? <p class="field-error" id="f-reason-error" role="alert">{fields.reason}</p> : null}
+            <ErrorText id="f-reason-error" message={fields.reason} />
           </div>
         ) : null}
         {verb === "approve" ? (
@@ -97,7 +97,7 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
             <p class="help" id="f-completionNotes-help">The area is safe, tools removed, isolations returned…</p>
             <textarea id="f-completionNotes" name="completionNotes" rows={3}
               aria-describedby={fields.completionNotes ? "f-completionNotes-error" : "f-completionNotes-help"} />
-            {fields.completionNotes ? <p class="field-error" id="f-completionNotes-error" role="alert">{fields.completionNotes}</p> : null}
+            <ErrorText id="f-completionNotes-error" message={fields.completionNotes} />
           </div>
         ) : null}
         {NEEDS_SIGNATURE.has(verb) ? <SignatureField handle={signature} error={fields.signature}
@@ -157,13 +157,12 @@ export function PermitDetail({ id }: { id: string }) {
     return () => window.removeEventListener("permitto:changed", again);
   }, [id]);
 
-  async function oneTap(v: Verb) {
+  async function oneTap(v: "daily-approve" | "submit") {
     setBusy(true);
     setError("");
     try {
       const p = await act(id, v);
-      setNotice(v === "daily-approve" ? "Confirmed for today." : v === "submit" ? `Submitted as ${p.number}.` : "Done.");
-      if (v === "revise") navigate(`/permits/${id}/edit`);
+      setNotice(v === "daily-approve" ? "Confirmed for today." : `Submitted as ${p.number}.`);
       await load();
     } catch (e) {
       setError(messageOf(e));
@@ -183,7 +182,7 @@ export function PermitDetail({ id }: { id: string }) {
 
   if (!permit) return <main id="main">{error ? <Alert>{error}</Alert> : <Spinner label="Loading the permit" />}</main>;
   const allowed = ORDER.filter((v) => permit.allowedActions.includes(v));
-  const oneTapVerbs = new Set<Verb>(["daily-approve", "submit"]);
+
   const tz = permit.timezone;
   return (
     <main id="main" class="permit">
@@ -204,7 +203,7 @@ export function PermitDetail({ id }: { id: string }) {
         {allowed.map((v) => (
           <button key={v} type="button" disabled={busy}
             class={v === "reject" || v === "cancel" || v === "suspend" ? "danger" : v === "daily-approve" || v === "approve" ? "primary" : "secondary"}
-            onClick={() => (oneTapVerbs.has(v) ? void oneTap(v) : setVerb(v))}>{ACTIONS[v] ?? v}</button>
+            onClick={() => (v === "daily-approve" || v === "submit" ? void oneTap(v) : setVerb(v))}>{ACTIONS[v] ?? v}</button>
         ))}
       </section>
       {verb ? <ActionPanel permit={permit} verb={verb} onClose={() => setVerb(null)}
