@@ -17,7 +17,9 @@ def system():
         overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1", "RATE_LIMIT_USER_PER_MINUTE": "100000",
                                "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "100000", "RATE_LIMIT_LOGIN_PER_MINUTE": "100000"},
                    # a clock tests can move (honoured only with this flag), and a sweep every few seconds
-                   "permits": {"ALLOW_TEST_CLOCK": "1", "SWEEP_INTERVAL_SECONDS": "3"}},
+                   "permits": {"ALLOW_TEST_CLOCK": "1", "SWEEP_INTERVAL_SECONDS": "3"},
+                   # a digest waits for a quiet spell after a user's newest reminder: two seconds here
+                   "notifications": {"DIGEST_QUIET_SECONDS": "2"}},
     ) as stack:
         yield stack
 

@@ -28,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_base_app(
         __name__, settings.common, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt, config=test_config
     )
+    app.config["DIGEST_QUIET_SECONDS"] = settings.digest_quiet_seconds
     init_email(app, settings.email)
     auth.init_app(app, settings.auth_url)
     use_auth_for_session_checks(app, settings.auth_url)

@@ -17,9 +17,12 @@ class Settings:
     email: EmailBackend
     vapid: VapidSettings | None
     auth_url: str
+    # a user's digest waits until their newest daily reminder is this old, so one sweep's burst is one email
+    digest_quiet_seconds: int = 120
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
         env = env or Env()
         return cls(common=CommonSettings.from_env("notifications", env), email=backend_from_env(env),
-                   vapid=vapid_from_env(env), auth_url=env.text("AUTH_URL"))
+                   vapid=vapid_from_env(env), auth_url=env.text("AUTH_URL"),
+                   digest_quiet_seconds=env.integer("DIGEST_QUIET_SECONDS", 120))

@@ -7,7 +7,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from rq import get_current_job
 from sqlalchemy import and_, or_, select
 
@@ -106,33 +106,46 @@ def process_stragglers() -> dict[str, int]:
 
 
 def send_daily_digests() -> dict[str, int]:
-    """One email per user who chose the digest, listing the daily reminders of the past hour (from the
-    scheduler, every few minutes; the dedupe key makes each user's hourly digest go out once)."""
+    """One email per user who chose the digest, listing their daily reminders not yet sent in one (from the
+    scheduler, every minute). A user's digest waits until their newest reminder is DIGEST_QUIET_SECONDS old,
+    so the reminders of one sweep arrive as one email; each reminder is marked as sent in the transaction
+    that records the email, so a reminder is in exactly one digest, and a later one goes in the next."""
     from sqlalchemy import func
 
     from .models import Notification, Preference
     from .recipients import user_by_id
 
-    since = utcnow() - timedelta(hours=1)
-    hour = utcnow().strftime("%Y-%m-%dT%H")
-    sent = 0
-    rows = db.session.execute(
-        select(Notification.user_id, func.array_agg(Notification.id))
+    now = utcnow()
+    quiet = timedelta(seconds=current_app.config.get("DIGEST_QUIET_SECONDS", 120))
+    waiting = (Notification.type == "DAILY_REMINDER", Notification.digested_at.is_(None),
+               Notification.created_at >= now - timedelta(days=1))  # older ones are past their day
+    ready = db.session.execute(
+        select(Notification.user_id)
         .join(Preference, Preference.user_id == Notification.user_id)
-        .where(Preference.daily_digest.is_(True), Notification.type == "DAILY_REMINDER",
-               Notification.created_at >= since)
-        .group_by(Notification.user_id)).all()
-    for user_id, ids in rows:
-        items = db.session.scalars(select(Notification).where(Notification.id.in_(ids))
-                                   .order_by(Notification.created_at)).all()
+        .where(Preference.daily_digest.is_(True), *waiting)
+        .group_by(Notification.user_id)
+        .having(func.max(Notification.created_at) <= now - quiet)).scalars().all()
+    db.session.rollback()
+    sent = 0
+    for user_id in ready:
         user = user_by_id(str(user_id))
         if user is None or not user["isActive"]:
             continue
+        # locked, so two runs at once cannot put one reminder in two emails
+        items = db.session.scalars(select(Notification).where(Notification.user_id == user_id, *waiting)
+                                   .order_by(Notification.created_at)
+                                   .with_for_update(skip_locked=True)).all()
+        if not items:
+            db.session.rollback()
+            continue
         context = {"name": user["name"], "items": [{"title": n.title, "link": n.link} for n in items]}
-        new = inbox.queue_email(dedupe_key=f"digest:{user_id}:{hour}", user_id=str(user_id), to=user["email"],
+        batch = hashlib.sha256(",".join(sorted(str(n.id) for n in items)).encode()).hexdigest()[:24]
+        new = inbox.queue_email(dedupe_key=f"digest:{user_id}:{batch}", user_id=str(user_id), to=user["email"],
                                 subject=f"{len(items)} permit(s) wait for your daily confirmation",
                                 text=render_template("email/digest.txt", **context),
                                 html=render_template("email/digest.html", **context))
+        for item in items:
+            item.digested_at = now
         db.session.commit()
         inbox.send_after_commit(new)
         sent += len(new)

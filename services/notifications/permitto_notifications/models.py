@@ -36,6 +36,8 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("user_id", "event_id", name="uq_notifications_user_event"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_user_unread", "user_id", postgresql_where="read_at IS NULL"),
+        Index("ix_notifications_undigested", "created_at",
+              postgresql_where="type = 'DAILY_REMINDER' AND digested_at IS NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -48,6 +50,7 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    digested_at: Mapped[datetime | None]  # a daily reminder already sent in a digest email
 
 
 class EmailDelivery(db.Model):  # type: ignore[name-defined,misc]

@@ -17,8 +17,9 @@ def periodic_jobs(sweep_seconds: int = 60) -> list[PeriodicJob]:
         # Events and emails whose jobs Redis lost are found within this plus STRAGGLER_AGE (30 s).
         PeriodicJob("notifications-stragglers", "permitto_notifications.jobs.process_stragglers",
                     QUEUE_NOTIFICATIONS, every_seconds=15),
+        # A user's digest goes once their newest reminder is DIGEST_QUIET_SECONDS (120 s) old.
         PeriodicJob("notifications-daily-digests", "permitto_notifications.jobs.send_daily_digests",
-                    QUEUE_NOTIFICATIONS, every_seconds=600),
+                    QUEUE_NOTIFICATIONS, every_seconds=60),
         # Uploads never confirmed within a day are removed (the files service's job, reached by name).
         PeriodicJob("files-cleanup-orphans", "permitto_files.jobs.cleanup_orphans", QUEUE_FILES,
                     every_seconds=3600),
