@@ -14,7 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from devstack.images import png_base64
-from devstack.samples import approved_hot_work
+from devstack.samples import approved_sample
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's time zone
 SIGNATURE = {"imageBase64": png_base64()}
@@ -32,7 +32,7 @@ def tomorrow_at(hour, minute=0):
 
 
 def approved_permit(people, ids, start, receiver="receiver.downtown", title="Weld brackets C4"):
-    return approved_hot_work(people[receiver], people["issuer.downtown"], people["coordinator"],
+    return approved_sample(people[receiver], people["issuer.downtown"], people["coordinator"],
                              ids["projects"]["DOWNTOWN"], start, title)
 
 

@@ -22,6 +22,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/projects", "auth"),
     Route("/templates", "permits"),
     Route("/permits", "permits", timeout=30.0),
+    Route("/isolation-points", "permits"),
+    Route("/isolation-certificates", "permits"),
     Route("/files", "files", timeout=30.0),
     # The live stream sends a keep-alive every 10 s; a minute of silence means the service is gone.
     Route("/notifications", "notifications", timeout=60.0),

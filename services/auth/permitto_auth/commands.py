@@ -12,19 +12,25 @@ from permitto_common.security import ADMIN
 
 from .demo import seed_demo
 from .extensions import db
-from .models import User
+from .models import Project, User
 from .passwords import hash_password, policy_problems
 
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the demo logins here.")
-    def seed_demo_command(output: Path | None) -> None:
+    @click.option("--projects-output", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Write the demo projects' ids by code here (the permits service seeds their libraries).")
+    def seed_demo_command(output: Path | None, projects_output: Path | None) -> None:
         """Create the demo projects and users (idempotent)."""
         logins = seed_demo()
         if output:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(json.dumps(logins, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if projects_output:
+            projects = {p.code: str(p.id) for p in db.session.scalars(db.select(Project).order_by(Project.code))}
+            projects_output.parent.mkdir(parents=True, exist_ok=True)
+            projects_output.write_text(json.dumps(projects, indent=2) + "\n", encoding="utf-8")
         click.echo(f"demo data ready: {len(logins)} users")
 
     @app.cli.command("create-admin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import click
@@ -12,10 +13,11 @@ from sqlalchemy import select
 from permitto_common.database import utcnow
 
 from .extensions import db
-from .models import Template, TemplateVersion
+from .models import IsolationPoint, Template, TemplateVersion
 from .template_schema import check_schema
 
 SEED_DIR = Path(__file__).parent / "seed_templates"
+SEED_POINTS = Path(__file__).parent / "seed_points.json"
 
 
 def seed_templates() -> int:
@@ -36,8 +38,33 @@ def seed_templates() -> int:
     return created
 
 
+def seed_points(projects: dict[str, str]) -> int:
+    """The demo projects' isolation libraries (by project code), where a tag is not there yet (idempotent)."""
+    created = 0
+    for code, points in json.loads(SEED_POINTS.read_text(encoding="utf-8")).items():
+        if code not in projects:
+            continue
+        project_id = uuid.UUID(projects[code])
+        for spec in points:
+            if db.session.scalar(select(IsolationPoint.id).where(IsolationPoint.project_id == project_id,
+                                                                 IsolationPoint.tag == spec["tag"])):
+                continue
+            db.session.add(IsolationPoint(project_id=project_id, tag=spec["tag"], description=spec["description"],
+                                          equipment=spec["equipment"], energy_type=spec["energyType"],
+                                          method=spec["method"], verification=spec["verification"]))
+            created += 1
+    db.session.commit()
+    return created
+
+
 def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
+    @click.option("--projects", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="The demo projects' ids by code (auth's seed-demo --projects-output): seeds their "
+                       "isolation points too.")
+    def seed_demo_command(projects: Path | None) -> None:
         """Publish the standard permit templates (hot work, confined space, height, electrical)."""
         click.echo(f"permit templates ready ({seed_templates()} created)")
+        if projects:
+            ids = json.loads(projects.read_text(encoding="utf-8"))
+            click.echo(f"isolation points ready ({seed_points(ids)} created)")

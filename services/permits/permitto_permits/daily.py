@@ -106,6 +106,10 @@ def _apply_once(permit: Permit, now: datetime) -> str | None:
     if record is None:
         return None
     day_end = local_instant(record.work_date, permit.work_end, tz)
+    from . import gas  # here: gas testing takes steps of the table too
+
+    if gas.sweep_step(permit, now, before=day_end):
+        return "retest_suspend"
     if permit.status in (ACTIVE, SUSPENDED) and now >= day_end:
         following = open_day(permit, record.work_date + timedelta(days=1), now)
         if following is None:

@@ -16,7 +16,7 @@ from . import audit, clock
 from .access import Actor, visible_permit
 from .directory import directory
 from .extensions import db, files
-from .models import DailyApproval, Permit
+from .models import DailyApproval, GasReading, Permit
 from .pdf.render import PermitDocument, SignatureBlock, render
 from .schemas import PdfLink
 
@@ -28,13 +28,17 @@ def file_name(permit: Permit) -> str:
 
 
 def assemble(permit: Permit) -> PermitDocument:
-    from . import daily
+    from . import daily, gas, isolation
 
     records = db.session.scalars(select(DailyApproval).where(DailyApproval.permit_id == permit.id)
                                  .order_by(DailyApproval.work_date)).all()
     people = {str(permit.requester_id)} | {str(s.user_id) for s in permit.signatures} | {
         str(getattr(r, f"{role}_by")) for r in records for role in ("receiver", "issuer", "coordinator")
         if getattr(r, f"{role}_by")}
+    certificates = [isolation.certificate_out(c) for c in isolation.linked(permit.id)]
+    readings = list(db.session.scalars(select(GasReading).where(GasReading.permit_id == permit.id)
+                                       .order_by(GasReading.taken_at)))
+    people |= {str(r.tester_id) for r in readings}
     names = directory().users(people)
     project = directory().project(permit.project_id) or {"name": permit.project_code}
     signatures = []
@@ -52,7 +56,8 @@ def assemble(permit: Permit) -> PermitDocument:
         schema=permit.template_version.schema, form_data=permit.form_data,
         url=f"{current_app.config['APP_URL'].rstrip('/')}/permits/{permit.id}",
         signatures=signatures, days=[daily.day_out(r, names) for r in records], files=attached,
-        closeout_notes=permit.closeout_notes, generated_at=clock.now(),
+        closeout_notes=permit.closeout_notes, generated_at=clock.now(), isolations=certificates,
+        gas_readings=[gas.reading_out(r, names) for r in readings],
     )
 
 

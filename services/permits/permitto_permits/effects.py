@@ -1,6 +1,7 @@
 """What each step of the lifecycle does besides changing the state: the functions the lifecycle table
-(state_machine.TRANSITIONS) names as a transition's `effect` (run before the state changes; it may
-refuse) or `then` (run after, in the same transaction)."""
+(state_machine.TRANSITIONS) names as a transition's `guards` (conditions checked first; each refuses with
+every problem it finds), `effect` (run before the state changes; it may refuse) or `then` (run after, in
+the same transaction)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from permitto_common.errors import ValidationFailed
+from permitto_common.errors import Conflict, ValidationFailed
 
 from .access import Actor
 from .drafts import validity_problems
@@ -68,14 +69,56 @@ def record_cancellation(act: Act) -> None:
 
 def record_manual_suspension(act: Act) -> None:
     act.permit.suspension_kind, act.permit.suspension_reason = "MANUAL", act.reason
+    act.permit.suspended_at = act.now
 
 
 def record_deadline_suspension(act: Act) -> None:
     act.permit.suspension_kind, act.permit.suspension_reason = "DEADLINE", "daily confirmations missing"
+    act.permit.suspended_at = act.now
+
+
+def record_gas_suspension(act: Act) -> None:
+    """A failing gas test (GAS) or an overdue re-test (RETEST): lifted only by a new passing reading."""
+    act.permit.suspension_kind, act.permit.suspension_reason = act.details["kind"], act.details["reason"]
+    act.permit.suspended_at = act.now
+
+
+# Guards: the safety conditions of docs/domain.md, "Isolations" and "Gas testing".
+def safe_to_start(act: Act) -> None:
+    """Work starts (every activation, the first of the day included) only with every point of the permit's
+    isolation certificates isolated and verified, and the day's atmosphere tested safe."""
+    from . import gas, isolation  # here: both take steps of the table that names us
+
+    problems = isolation.start_problems(act.permit) + gas.start_problems(act.permit, act.now)
+    if problems:
+        raise Conflict("Work cannot start yet: " + "; ".join(p["message"] for p in problems) + ".",
+                       code="NOT_SAFE_TO_START", details=problems)
+
+
+def fresh_gas_test(act: Act) -> None:
+    """A permit suspended by a gas test is reinstated only after a new passing reading."""
+    from . import gas
+
+    problems = gas.reinstate_problems(act.permit)
+    if problems:
+        raise Conflict("It cannot be reinstated yet: " + "; ".join(p["message"] for p in problems) + ".",
+                       code="NOT_SAFE_TO_START", details=problems)
+
+
+def points_released(act: Act) -> None:
+    """A permit closes only when the points it holds are removed or handed to another open permit."""
+    from . import isolation
+
+    problems = isolation.close_problems(act.permit)
+    if problems:
+        raise Conflict("The permit cannot be closed while it holds isolations: "
+                       + "; ".join(p["message"] for p in problems) + ".", code="POINTS_STILL_ISOLATED",
+                       details=problems)
 
 
 def clear_suspension(act: Act) -> None:
     act.permit.suspension_kind = act.permit.suspension_reason = None
+    act.permit.suspended_at = None
 
 
 def resume_if_confirmed(act: Act) -> None:

@@ -1,4 +1,5 @@
-"""Templates and their versions, permits, signatures, numbers, the audit chain and the outbox."""
+"""Templates and their versions, permits, signatures, numbers, the audit chain, the outbox, isolations
+and gas readings."""
 
 from __future__ import annotations
 
@@ -102,6 +103,7 @@ class Permit(db.Model):  # type: ignore[name-defined,misc]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     suspension_kind: Mapped[str | None] = mapped_column(String(10))  # DEADLINE or MANUAL
     suspension_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_at: Mapped[datetime | None]  # a gas suspension is lifted by a passing reading taken after this
     expiry_warned_at: Mapped[datetime | None]
     closeout_requested_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -204,3 +206,114 @@ class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+
+
+ENERGY_TYPES = ("ELECTRICAL", "MECHANICAL", "HYDRAULIC", "PNEUMATIC", "CHEMICAL", "THERMAL", "GRAVITY", "STORED")
+
+
+class IsolationPoint(db.Model):  # type: ignore[name-defined,misc]
+    """A project's library entry: a place where one energy source is locked out (docs/domain.md, "Isolations")."""
+
+    __tablename__ = "isolation_points"
+    __table_args__ = (
+        UniqueConstraint("project_id", "tag", name="uq_isolation_points_project_tag"),
+        CheckConstraint("energy_type IN ('" + "','".join(ENERGY_TYPES) + "')", name="energy_type"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    tag: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300))
+    equipment: Mapped[str] = mapped_column(String(200))
+    energy_type: Mapped[str] = mapped_column(String(12))
+    method: Mapped[str] = mapped_column(Text)  # how it is isolated
+    verification: Mapped[str] = mapped_column(Text)  # how the isolation is proven (try / test)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IsolationCertificate(db.Model):  # type: ignore[name-defined,misc]
+    """The points one job needs, approved before they count; linked to the permits they protect."""
+
+    __tablename__ = "isolation_certificates"
+    __table_args__ = (CheckConstraint("status IN ('PENDING_APPROVAL','APPROVED')", name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="PENDING_APPROVAL")
+    prepared_by: Mapped[uuid.UUID]
+    prepared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[uuid.UUID | None]
+    approved_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    points: Mapped[list[CertificatePoint]] = relationship(order_by="CertificatePoint.position")
+    links: Mapped[list[CertificatePermit]] = relationship(order_by="CertificatePermit.linked_at")
+
+
+class CertificatePermit(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "certificate_permits"
+
+    certificate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("isolation_certificates.id"), primary_key=True)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), primary_key=True, index=True)
+    linked_by: Mapped[uuid.UUID]
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertificatePoint(db.Model):  # type: ignore[name-defined,misc]
+    """One point of a certificate and what happened to it: isolated, verified by another person, removed."""
+
+    __tablename__ = "certificate_points"
+    __table_args__ = (UniqueConstraint("certificate_id", "point_id", name="uq_certificate_points_point"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    certificate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("isolation_certificates.id"), index=True)
+    point_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("isolation_points.id"), index=True)
+    position: Mapped[int]
+    isolated_by: Mapped[uuid.UUID | None]
+    isolated_at: Mapped[datetime | None]
+    lock_number: Mapped[str | None] = mapped_column(String(60))
+    tag_number: Mapped[str | None] = mapped_column(String(60))
+    verified_by: Mapped[uuid.UUID | None]
+    verified_at: Mapped[datetime | None]
+    verification_note: Mapped[str | None] = mapped_column(Text)
+    removed_by: Mapped[uuid.UUID | None]
+    removed_at: Mapped[datetime | None]
+
+    point: Mapped[IsolationPoint] = relationship()
+    locks: Mapped[list[PersonalLock]] = relationship(order_by="PersonalLock.applied_at")
+
+
+class PersonalLock(db.Model):  # type: ignore[name-defined,misc]
+    """Group lockout: each worker's own lock on an isolated point, on until that worker takes it off."""
+
+    __tablename__ = "personal_locks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    certificate_point_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("certificate_points.id"), index=True)
+    worker_name: Mapped[str] = mapped_column(String(200))
+    lock_number: Mapped[str] = mapped_column(String(60))
+    applied_by: Mapped[uuid.UUID]
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_by: Mapped[uuid.UUID | None]
+    removed_at: Mapped[datetime | None]
+
+
+class GasReading(db.Model):  # type: ignore[name-defined,misc]
+    """One atmospheric test of a permit's work day; append-only (nothing updates or deletes a reading)."""
+
+    __tablename__ = "gas_readings"
+    __table_args__ = (Index("ix_gas_readings_permit_taken", "permit_id", "taken_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"))
+    work_date: Mapped[date]
+    taken_at: Mapped[datetime]
+    tester_id: Mapped[uuid.UUID]
+    instrument_id: Mapped[str] = mapped_column(String(60))
+    calibration_due: Mapped[date]
+    location: Mapped[str | None] = mapped_column(String(200))
+    values: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # in the order tested, each with its verdict
+    passed: Mapped[bool]

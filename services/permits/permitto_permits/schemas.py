@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import Field, model_validator
 from sqlalchemy import Row
@@ -120,6 +120,76 @@ class PermitQuery(Body):
     cursor: str | None = Field(None, max_length=500)
 
 
+EnergyType = Literal["ELECTRICAL", "MECHANICAL", "HYDRAULIC", "PNEUMATIC", "CHEMICAL", "THERMAL", "GRAVITY", "STORED"]
+Line = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^\r\n]+$")]  # a lock, tag or instrument
+
+
+class PointBody(Body):
+    project_id: uuid.UUID
+    tag: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")
+    description: str = Field(min_length=3, max_length=300)
+    equipment: str = Field(min_length=2, max_length=200)
+    energy_type: EnergyType
+    method: Text = Field(min_length=3, max_length=2000, description="how the point is isolated")
+    verification: Text = Field(min_length=3, max_length=2000, description="how the isolation is proven (try / test)")
+
+
+class PointPatch(Body):
+    description: str | None = Field(None, min_length=3, max_length=300)
+    equipment: str | None = Field(None, min_length=2, max_length=200)
+    energy_type: EnergyType | None = None
+    method: Text | None = Field(None, min_length=3, max_length=2000)
+    verification: Text | None = Field(None, min_length=3, max_length=2000)
+    is_active: bool | None = None
+
+
+class PointQuery(Body):
+    project_id: uuid.UUID
+    include_inactive: bool = False
+
+
+class CertificateBody(Body):
+    project_id: uuid.UUID
+    title: str = Field(min_length=3, max_length=200)
+    point_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    permit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+
+class CertificatePointsBody(Body):
+    point_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    version: int | None = Field(None, ge=1, description="the version read; a newer one is refused")
+
+
+class LinkBody(Body):
+    permit_id: uuid.UUID
+
+
+class IsolateBody(Body):
+    lock_number: Line
+    tag_number: Line
+
+
+class VerifyBody(Body):
+    method: Text = Field(min_length=5, max_length=2000, description="how it was tried and tested, and the result")
+
+
+class LockBody(Body):
+    worker_name: str = Field(min_length=2, max_length=200)
+    lock_number: Line
+
+
+class GasValue(Body):
+    gas: str = Field(min_length=1, max_length=64)
+    value: float = Field(ge=0, le=1_000_000, allow_inf_nan=False)
+
+
+class ReadingBody(Body):
+    instrument_id: Line
+    calibration_due: date = Field(description="the date the instrument's calibration runs out")
+    location: str | None = Field(None, max_length=200)
+    values: list[GasValue] = Field(min_length=1, max_length=12)
+
+
 # Answers: typed dicts the views build, checked by mypy and published in the OpenAPI document.
 class TemplateVersionOut(TypedDict):
     id: str
@@ -188,6 +258,9 @@ class PermitOut(PermitSummary):
     closeoutNotes: str | None
     signatures: list[SignatureOut]
     allowedActions: list[str]
+    suspendedAt: str | None
+    isolationRequired: bool
+    gasTests: dict[str, Any] | None  # the gases its template version tests, their limits, the re-test interval
 
 
 class PendingActionsOut(TypedDict):
@@ -284,6 +357,85 @@ class AnalyticsOut(TypedDict):
     suspensionsPerWeek: list[WeekCount]
 
 
+class PointOut(TypedDict):
+    id: str
+    projectId: str
+    tag: str
+    description: str
+    equipment: str
+    energyType: str
+    method: str
+    verification: str
+    isActive: bool
+
+
+class PersonOut(TypedDict):
+    id: str
+    name: str | None
+
+
+class LockOut(TypedDict):
+    id: str
+    workerName: str
+    lockNumber: str
+    appliedAt: str | None
+    removedAt: str | None
+
+
+class CertificatePointOut(TypedDict):
+    pointId: str
+    tag: str
+    description: str
+    equipment: str
+    energyType: str
+    method: str
+    verification: str
+    state: Literal["PLANNED", "ISOLATED", "VERIFIED", "REMOVED"]
+    isolatedBy: PersonOut | None
+    isolatedAt: str | None
+    lockNumber: str | None
+    tagNumber: str | None
+    verifiedBy: PersonOut | None
+    verifiedAt: str | None
+    verificationNote: str | None
+    removedBy: PersonOut | None
+    removedAt: str | None
+    locks: list[LockOut]
+
+
+class LinkedPermit(TypedDict):
+    id: str
+    number: str | None
+    title: str
+    status: str
+
+
+class CertificateOut(TypedDict):
+    id: str
+    projectId: str
+    title: str
+    status: Literal["PENDING_APPROVAL", "APPROVED"]
+    version: int
+    preparedBy: PersonOut | None
+    preparedAt: str | None
+    approvedBy: PersonOut | None
+    approvedAt: str | None
+    permits: list[LinkedPermit]
+    points: list[CertificatePointOut]
+
+
+class ReadingOut(TypedDict):
+    id: str
+    workDate: str
+    takenAt: str
+    tester: PersonOut
+    instrumentId: str
+    calibrationDue: str
+    location: str | None
+    values: list[dict[str, Any]]
+    passed: bool
+
+
 class SectionCheck(TypedDict):
     valid: bool
     problems: list[dict[str, str]]
@@ -357,4 +509,7 @@ def permit_out(permit: Permit, allowed_actions: list[str]) -> PermitOut:
         "signatures": [{"action": s.action, "userId": str(s.user_id), "role": s.role,
                         "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
         "allowedActions": allowed_actions,
+        "suspendedAt": permit.suspended_at.isoformat() if permit.suspended_at else None,
+        "isolationRequired": bool((permit.template_version.schema.get("isolation") or {}).get("required")),
+        "gasTests": permit.template_version.schema.get("gasTests"),
     }

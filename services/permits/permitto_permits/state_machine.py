@@ -12,15 +12,19 @@ from .effects import (
     Act,
     check_and_number,
     clear_suspension,
+    fresh_gas_test,
+    points_released,
     record_cancellation,
     record_close,
     record_closeout_request,
     record_deadline_suspension,
     record_final_approval,
+    record_gas_suspension,
     record_issuer_approval,
     record_manual_suspension,
     record_rejection,
     resume_if_confirmed,
+    safe_to_start,
     start_daily_cycle,
 )
 from .states import (
@@ -58,6 +62,7 @@ class Transition:
     signature: bool = False
     reason: bool = False  # a written reason is mandatory
     event: str | None = None  # the domain event it emits for notifications
+    guards: tuple[Effect, ...] = ()  # safety conditions, checked first; each refuses with what is missing
     effect: Effect | None = None  # before the state changes; may refuse
     then: Effect | None = None  # after the state changed, in the same transaction
     makes_pdf: bool = False  # the permit's PDF is rendered once the step is committed
@@ -87,20 +92,24 @@ TRANSITIONS: tuple[Transition, ...] = (
        effect=record_cancellation),
     # The daily cycle (docs/domain.md, "Daily cycle"). SYSTEM steps are taken by the sweeps and by confirmations.
     _t("start_day", {APPROVED}, PENDING_DAILY, {SYSTEM}),
-    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event=ev.PERMIT_ACTIVATED, effect=clear_suspension),
+    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event=ev.PERMIT_ACTIVATED, guards=(safe_to_start,),
+       effect=clear_suspension),
     _t("deadline_suspend", {PENDING_DAILY}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED,
        effect=record_deadline_suspension),
     _t("end_day", {ACTIVE}, PENDING_DAILY, {SYSTEM}),
+    # A failing gas test stops work at once; so does a re-test not done in time (docs/domain.md, "Gas testing").
+    _t("gas_suspend", {ACTIVE}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED, effect=record_gas_suspension),
+    _t("retest_suspend", {ACTIVE}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED, effect=record_gas_suspension),
     _t("expire", CYCLE, PENDING_CLOSEOUT, {SYSTEM}, event=ev.PERMIT_EXPIRED),
     # Real sites stop work at once for weather, a gas alarm or an emergency, and resume deliberately.
     _t("suspend", {APPROVED, PENDING_DAILY, ACTIVE}, SUSPENDED, {ISSUER, COORDINATOR}, member_only=True,
        reason=True, event=ev.PERMIT_SUSPENDED, effect=record_manual_suspension),
     _t("reinstate", {SUSPENDED}, PENDING_DAILY, {ISSUER, COORDINATOR}, member_only=True, reason=True,
-       event=ev.PERMIT_REINSTATED, effect=clear_suspension, then=resume_if_confirmed),
+       event=ev.PERMIT_REINSTATED, guards=(fresh_gas_test,), effect=clear_suspension, then=resume_if_confirmed),
     _t("request_closeout", CYCLE, PENDING_CLOSEOUT, {RECEIVER}, owner_only=True, event=ev.PERMIT_CLOSEOUT_REQUESTED,
        effect=record_closeout_request),
     _t("close", {PENDING_CLOSEOUT}, CLOSED, {COORDINATOR}, signature=True, reason=True, event=ev.PERMIT_CLOSED,
-       effect=record_close, makes_pdf=True),
+       guards=(points_released,), effect=record_close, makes_pdf=True),
 )
 
 # The public verbs of the API and the transitions each may mean (the current state picks one).

@@ -80,9 +80,56 @@ class Section(BaseModel):
     fields: list[FieldSpec] = Field(min_length=1, max_length=100)
 
 
+GAS_KINDS = ("oxygen", "flammable", "toxic")  # the order of testing (docs/domain.md, "Gas testing")
+
+
+class GasSpec(BaseModel):
+    """One gas to test: a reading passes when its value is within [min, max] (either may be open)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=KEY)
+    name: str = Field(min_length=1, max_length=60)
+    kind: Literal["oxygen", "flammable", "toxic"]
+    unit: str = Field(min_length=1, max_length=20)
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _limits(self) -> GasSpec:
+        if self.min is None and self.max is None:
+            raise ValueError(f"gas '{self.key}': give a lower limit, an upper limit or both")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"gas '{self.key}': min must be below max")
+        return self
+
+
+class GasTests(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gases: list[GasSpec] = Field(min_length=1, max_length=12)
+    initialRequired: bool = True  # a passing reading of the work day before work starts
+    retestMinutes: int | None = Field(None, ge=5, le=24 * 60)  # a passing reading older than this is overdue
+
+    @model_validator(mode="after")
+    def _order(self) -> GasTests:
+        keys = [g.key for g in self.gases]
+        if len(keys) != len(set(keys)):
+            raise ValueError("gas keys must be unique")
+        ranks = [GAS_KINDS.index(g.kind) for g in self.gases]
+        if ranks != sorted(ranks):
+            raise ValueError("gases are tested in the order oxygen, flammables, toxics; list them so")
+        return self
+
+
+class IsolationRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: bool = True  # work starts only when every point of its certificates is isolated and verified
+
+
 class FormSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sections: list[Section] = Field(min_length=1, max_length=30)
+    isolation: IsolationRule | None = None
+    gasTests: GasTests | None = None
 
     @model_validator(mode="after")
     def _unique_keys(self) -> FormSchema:
@@ -195,6 +242,15 @@ def validate_form(schema: dict[str, Any], data: dict[str, Any], *, sections: set
             if problem:
                 problems.append(field_error(f"formData.{spec.key}", f"{spec.label}: {problem}"))
     return problems
+
+
+def gas_tests(schema: dict[str, Any]) -> GasTests | None:
+    raw = schema.get("gasTests")
+    return GasTests.model_validate(raw) if raw else None
+
+
+def isolation_required(schema: dict[str, Any]) -> bool:
+    return bool((schema.get("isolation") or {}).get("required"))
 
 
 def section_keys(schema: dict[str, Any]) -> list[str]:

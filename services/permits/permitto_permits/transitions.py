@@ -28,6 +28,8 @@ def apply(step: table.Transition, act: effects.Act, *, details: dict[str, Any] |
     """One step of the table on a permit whose row the caller holds locked: effect, state, audit, event, then."""
     permit = act.permit
     assert permit.status in step.sources, (step.action, permit.status)
+    for guard in step.guards:
+        guard(act)
     if step.effect is not None:
         step.effect(act)
     previous = permit.status

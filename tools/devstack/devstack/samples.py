@@ -1,4 +1,5 @@
-"""Sample permit data that tests and benchmarks share: a hot-work form complete for the seed template."""
+"""Sample permit data that tests and benchmarks share: forms complete for the seed templates, and a
+permit taken through the API to final approval."""
 
 from __future__ import annotations
 
@@ -17,18 +18,33 @@ def complete_hot_work() -> dict[str, Any]:
     }
 
 
-def approved_hot_work(receiver: Any, issuer: Any, coordinator: Any, project_id: str, start: datetime,
-                      title: str) -> dict[str, Any]:
-    """A hot-work permit taken through the API to final approval, valid from an hour before start for
-    two days: once approved, its daily cycle has begun. The three are API clients of the three roles."""
+def complete_confined_space() -> dict[str, Any]:
+    return {
+        "location": "Tank T-210, east manway", "description": "Inspect and clean the inside of tank T-210",
+        "contractor": "Harbor Tank Services", "workers": 3, "space_id": "T-210", "space_type": "tank",
+        "isolations": ["mechanical", "electrical", "purged", "signage"], "o2_percent": 20.9, "lel_percent": 0,
+        "h2s_ppm": 0, "co_ppm": 2, "continuous_monitoring": "yes", "entrants": "Ana Entrant, Ben Entrant",
+        "attendant": "Carl Attendant", "communication": "radio",
+        "rescue_plan": "Tripod and winch over the manway; the attendant calls the site rescue team on channel 3",
+        "rescue_equipment": ["tripod", "harness", "scba", "first_aid"],
+    }
+
+
+FORMS = {"HW": complete_hot_work, "CSE": complete_confined_space}
+
+
+def approved_sample(receiver: Any, issuer: Any, coordinator: Any, project_id: str, start: datetime,
+                      title: str, *, kind: str = "HW") -> dict[str, Any]:
+    """A permit (hot work unless told) taken through the API to final approval, valid from an hour before
+    start for two days: once approved, its daily cycle has begun. The three are API clients of the roles."""
     from .images import png_base64
 
     signature = {"imageBase64": png_base64()}
-    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == kind)
     permit = receiver.post("/permits", json={
         "templateId": template, "projectId": project_id, "title": title,
         "validFrom": (start - timedelta(hours=1)).isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
-        "formData": complete_hot_work()}).json()["data"]
+        "formData": FORMS[kind]()}).json()["data"]
     for api, verb, body in ((receiver, "submit", None), (issuer, "approve", {"signature": signature}),
                             (coordinator, "approve", {"signature": signature})):
         answer = api.post(f"/permits/{permit['id']}/{verb}", json=body)

@@ -176,9 +176,10 @@ class Stack:
                 future.result()
 
     def seed(self) -> None:
+        projects = self.var_dir / "demo-projects.json"
         self._run_once("auth", [sys.executable, "-m", "flask", "seed-demo",
-                                "--output", str(self.var_dir / "demo-users.json")])
-        self._run_once("permits", [sys.executable, "-m", "flask", "seed-demo"])
+                                "--output", str(self.var_dir / "demo-users.json"), "--projects-output", str(projects)])
+        self._run_once("permits", [sys.executable, "-m", "flask", "seed-demo", "--projects", str(projects)])
 
     # long-running processes -----------------------------------------------------------------------
     def start_process(self, process: Process) -> Running:

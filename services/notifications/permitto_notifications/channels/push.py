@@ -18,7 +18,8 @@ from ..models import PushSubscription
 
 log = logging.getLogger(__name__)
 _KEY = "permitto.push"
-PUSHED_EVENTS = {"PERMIT_ISSUER_APPROVED", "PERMIT_APPROVED", "PERMIT_REJECTED"}
+# Approvals and rejections, and every suspension: work must stop now (a failed gas test among them).
+PUSHED_EVENTS = {"PERMIT_ISSUER_APPROVED", "PERMIT_APPROVED", "PERMIT_REJECTED", "PERMIT_SUSPENDED"}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ class PermitDocument:
     files: list[dict[str, Any]] = field(default_factory=list)
     closeout_notes: str | None = None
     generated_at: datetime | None = None
+    isolations: Sequence[Mapping[str, Any]] = field(default_factory=list)  # certificates, as the API shows them
+    gas_readings: Sequence[Mapping[str, Any]] = field(default_factory=list)
 
 
 _fonts_ready = False
@@ -175,6 +177,57 @@ def render(doc: PermitDocument) -> bytes:
         story.append(days_table)
     else:
         story.append(p("No work day has started yet.", small))
+
+    if doc.isolations or doc.schema.get("isolation", {}).get("required"):
+        story.append(p("Isolations (lockout / tagout)", heading))
+        if not doc.isolations:
+            story.append(p("No isolation certificate yet: work may not start.", small))
+
+        def person(who: Mapping[str, Any] | None, at: str | None) -> str:
+            if not who or not at:
+                return "—"
+            return f"{who['name'] or '—'}\n{_local(datetime.fromisoformat(at), doc.timezone)}"
+
+        for cert in doc.isolations:
+            approval = f", approved by {person(cert['approvedBy'], cert['approvedAt'])}" if cert["approvedBy"] else ""
+            story.append(p(f"{cert['title']} — {cert['status'].replace('_', ' ').lower()}{approval}", small))
+
+            rows = [[p("Point"), p("Energy / method"), p("Lock / tag"), p("Isolated"), p("Verified"), p("Removed")]]
+            for point in cert["points"]:
+                locks = "".join(f"\n{lk['workerName']}: {lk['lockNumber']}" + (" (off)" if lk["removedAt"] else "")
+                                for lk in point["locks"])
+                rows.append([p(f"{point['tag']}\n{point['description']}"),
+                             p(f"{point['energyType'].lower()}\n{point['method']}", small),
+                             p(f"{point['lockNumber'] or '—'} / {point['tagNumber'] or '—'}{locks}", small),
+                             p(person(point["isolatedBy"], point["isolatedAt"]), small),
+                             p(person(point["verifiedBy"], point["verifiedAt"])
+                               + (f"\n{point['verificationNote']}" if point["verificationNote"] else ""), small),
+                             p(person(point["removedBy"], point["removedAt"]), small)])
+            points_table = Table(rows, colWidths=[32 * mm, 34 * mm, 28 * mm, (width - 94 * mm) / 3,
+                                                  (width - 94 * mm) / 3, (width - 94 * mm) / 3], repeatRows=1)
+            points_table.setStyle(header_grid)
+            story += [points_table, Spacer(1, 2 * mm)]
+
+    if doc.gas_readings or doc.schema.get("gasTests"):
+        story.append(p("Gas tests", heading))
+        if doc.gas_readings:
+            gases = [(g["key"], f"{g['name']} ({g['unit']})") for g in doc.schema.get("gasTests", {}).get("gases", [])]
+            rows = [[p("Taken"), p("Tester / instrument")] + [p(label) for _, label in gases] + [p("Result")]]
+            for reading in doc.gas_readings:
+                values = {v["gas"]: v for v in reading["values"]}
+                rows.append([p(_local(datetime.fromisoformat(reading["takenAt"]), doc.timezone), small),
+                             p(f"{reading['tester']['name'] or '—'}\n{reading['instrumentId']} (cal. due "
+                               f"{reading['calibrationDue']})", small)]
+                            + [p(f"{values[key]['value']:g}" + ("" if values[key]["pass"] else " ✗") if key in values
+                                 else "—") for key, _ in gases]
+                            + [p("pass" if reading["passed"] else "FAIL")])
+            first = 28 * mm
+            rest = (width - 2 * first - 14 * mm) / max(1, len(gases))
+            gas_table = Table(rows, colWidths=[first, first] + [rest] * len(gases) + [14 * mm], repeatRows=1)
+            gas_table.setStyle(header_grid)
+            story.append(gas_table)
+        else:
+            story.append(p("No reading yet.", small))
 
     story.append(p("Attached files", heading))
     if doc.files:
