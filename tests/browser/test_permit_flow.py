@@ -16,7 +16,7 @@ import pytest
 
 from devstack.api_client import Api
 from devstack.images import photo
-from devstack.samples import approved_hot_work
+from devstack.samples import approved_sample
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's zone
 
@@ -42,7 +42,7 @@ def api_approved_permit(new_api, tokens, ids, start: datetime, title: str) -> st
     people = [new_api() for _ in range(3)]
     for api, role in zip(people, ("receiver.downtown", "issuer.downtown", "coordinator"), strict=True):
         api.token = tokens[role]
-    return approved_hot_work(*people, ids["projects"]["DOWNTOWN"], start, title)["id"]
+    return approved_sample(*people, ids["projects"]["DOWNTOWN"], start, title)["id"]
 
 
 def status_of(gateway: str, token: str, permit_id: str) -> str:

@@ -14,6 +14,7 @@ import { PermitWizard } from "./screens/NewPermit";
 import { Notifications, Settings } from "./screens/Notifications";
 import { PermitDetail } from "./screens/PermitDetail";
 import { PermitList } from "./screens/PermitList";
+import { IsolationLibrary } from "./screens/Safety";
 
 function useOnline(): boolean {
   const [online, setOnline] = useState(navigator.onLine);
@@ -48,6 +49,7 @@ function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams
   if ((params = match("/permits/:id/edit", path))) return <PermitWizard permitId={params.id} key={params.id} />;
   if ((params = match("/permits/:id", path))) return <PermitDetail id={params.id!} />;
   if (path === "/notifications") return <Notifications />;
+  if (path === "/isolation-points") return <IsolationLibrary />;
   if (path === "/settings") return <Settings />;
   if (path === "/change-password") return <ChangePassword onEnded={onEnded} />;
   if (path === "/set-password") {
@@ -143,6 +145,8 @@ export function App({ update }: { update: (() => void) | null }) {
         <Link to="/" class={path === "/" ? "active" : ""}>Home</Link>
         <Link to="/permits" class={path.startsWith("/permits") && path !== "/permits/new" ? "active" : ""}>Permits</Link>
         {me!.role === "RECEIVER" ? <Link to="/permits/new" class={path === "/permits/new" ? "active" : ""}>New</Link> : null}
+        {me!.role === "COORDINATOR" || me!.role === "ISSUER" ? (
+          <Link to="/isolation-points" class={path === "/isolation-points" ? "active" : ""} label="Isolation points">Points</Link>) : null}
         <Link to="/settings" class={path === "/settings" ? "active" : ""}>Settings</Link>
       </nav>
       <p class="whoami">{me!.name} · {ROLE_WORDS[me!.role] ?? me!.role}</p>

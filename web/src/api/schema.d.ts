@@ -229,6 +229,211 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/isolation-certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prepare an isolation certificate: the points a job needs, and the permits it protects */
+        post: operations["post_isolation_certificates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An isolation certificate with the record of each point */
+        get: operations["get_isolation_certificates_certificate_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a certificate (not by who prepared it) */
+        post: operations["post_isolation_certificates_certificate_id_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/permits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Let the certificate protect another permit (how points are handed over) */
+        post: operations["post_isolation_certificates_certificate_id_permits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change the points (an approved certificate goes back for approval) */
+        put: operations["put_isolation_certificates_certificate_id_points"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/deisolate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove an isolation (only when the work it protects is over) */
+        post: operations["post_isolation_certificates_certificate_id_points_point_id_deisolate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/isolate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a point isolated, with its lock and tag numbers */
+        post: operations["post_isolation_certificates_certificate_id_points_point_id_isolate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/locks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put a worker's personal lock on an isolated point (group lockout) */
+        post: operations["post_isolation_certificates_certificate_id_points_point_id_locks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/locks/{lock_id}/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take a personal lock off */
+        post: operations["post_isolation_certificates_certificate_id_points_point_id_locks_lock_id_remove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify an isolation by try / test (not by who isolated it) */
+        post: operations["post_isolation_certificates_certificate_id_points_point_id_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's library of isolation points */
+        get: operations["get_isolation_points"];
+        put?: never;
+        /** Add a point to a project's library (issuer of the project, coordinator) */
+        post: operations["post_isolation_points"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/isolation-points/{point_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change or retire a library point */
+        patch: operations["patch_isolation_points_point_id"];
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -590,6 +795,41 @@ export interface paths {
         };
         /** The files of a permit, with short-lived download and thumbnail links */
         get: operations["get_permits_permit_id_files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/gas-readings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A permit's gas tests, oldest first */
+        get: operations["get_permits_permit_id_gas_readings"];
+        put?: never;
+        /** Record a gas test (a failing one suspends an active permit at once) */
+        post: operations["post_permits_permit_id_gas_readings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/isolations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The isolation certificates protecting a permit */
+        get: operations["get_permits_permit_id_isolations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1068,6 +1308,96 @@ export interface components {
              */
             reason?: string | null;
         };
+        /** CertificateBody */
+        CertificateBody: {
+            /** Permitids */
+            permitIds?: string[];
+            /** Pointids */
+            pointIds: string[];
+            /**
+             * Projectid
+             * Format: uuid
+             */
+            projectId: string;
+            /** Title */
+            title: string;
+        };
+        /** CertificateOut */
+        CertificateOut: {
+            /** Approvedat */
+            approvedAt: string | null;
+            approvedBy: components["schemas"]["PersonOut"] | null;
+            /** Id */
+            id: string;
+            /** Permits */
+            permits: components["schemas"]["LinkedPermit"][];
+            /** Points */
+            points: components["schemas"]["CertificatePointOut"][];
+            /** Preparedat */
+            preparedAt: string | null;
+            preparedBy: components["schemas"]["PersonOut"] | null;
+            /** Projectid */
+            projectId: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "PENDING_APPROVAL" | "APPROVED";
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** CertificatePointOut */
+        CertificatePointOut: {
+            /** Description */
+            description: string;
+            /** Energytype */
+            energyType: string;
+            /** Equipment */
+            equipment: string;
+            /** Isolatedat */
+            isolatedAt: string | null;
+            isolatedBy: components["schemas"]["PersonOut"] | null;
+            /** Locknumber */
+            lockNumber: string | null;
+            /** Locks */
+            locks: components["schemas"]["LockOut"][];
+            /** Method */
+            method: string;
+            /** Pointid */
+            pointId: string;
+            /** Removedat */
+            removedAt: string | null;
+            removedBy: components["schemas"]["PersonOut"] | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "PLANNED" | "ISOLATED" | "VERIFIED" | "REMOVED";
+            /** Tag */
+            tag: string;
+            /** Tagnumber */
+            tagNumber: string | null;
+            /** Verification */
+            verification: string;
+            /** Verificationnote */
+            verificationNote: string | null;
+            /** Verifiedat */
+            verifiedAt: string | null;
+            verifiedBy: components["schemas"]["PersonOut"] | null;
+        };
+        /** CertificatePointsBody */
+        CertificatePointsBody: {
+            /** Pointids */
+            pointIds: string[];
+            /**
+             * Version
+             * @description the version read; a newer one is refused
+             * @default null
+             */
+            version?: number | null;
+        };
         /** ChainCheck */
         ChainCheck: {
             /** Brokenat */
@@ -1343,6 +1673,20 @@ export interface components {
              */
             email: string;
         };
+        /** GasValue */
+        GasValue: {
+            /** Gas */
+            gas: string;
+            /** Value */
+            value: number;
+        };
+        /** IsolateBody */
+        IsolateBody: {
+            /** Locknumber */
+            lockNumber: string;
+            /** Tagnumber */
+            tagNumber: string;
+        };
         /** JsonWebKey */
         JsonWebKey: {
             /** Alg */
@@ -1361,6 +1705,25 @@ export interface components {
             /** Keys */
             keys: components["schemas"]["JsonWebKey"][];
         };
+        /** LinkBody */
+        LinkBody: {
+            /**
+             * Permitid
+             * Format: uuid
+             */
+            permitId: string;
+        };
+        /** LinkedPermit */
+        LinkedPermit: {
+            /** Id */
+            id: string;
+            /** Number */
+            number: string | null;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
         /** ListQuery */
         ListQuery: {
             /**
@@ -1378,6 +1741,26 @@ export interface components {
              * @default null
              */
             unread?: boolean | null;
+        };
+        /** LockBody */
+        LockBody: {
+            /** Locknumber */
+            lockNumber: string;
+            /** Workername */
+            workerName: string;
+        };
+        /** LockOut */
+        LockOut: {
+            /** Appliedat */
+            appliedAt: string | null;
+            /** Id */
+            id: string;
+            /** Locknumber */
+            lockNumber: string;
+            /** Removedat */
+            removedAt: string | null;
+            /** Workername */
+            workerName: string;
         };
         /** LoggedOut */
         LoggedOut: {
@@ -1518,8 +1901,14 @@ export interface components {
             formData: {
                 [key: string]: unknown;
             };
+            /** Gastests */
+            gasTests: {
+                [key: string]: unknown;
+            } | null;
             /** Id */
             id: string;
+            /** Isolationrequired */
+            isolationRequired: boolean;
             /** Issuerapprovedat */
             issuerApprovedAt: string | null;
             /** Issuerapprovedby */
@@ -1540,6 +1929,8 @@ export interface components {
             status: string;
             /** Submittedat */
             submittedAt: string | null;
+            /** Suspendedat */
+            suspendedAt: string | null;
             /** Suspensionkind */
             suspensionKind: string | null;
             /** Suspensionreason */
@@ -1653,6 +2044,109 @@ export interface components {
             workEnd: string;
             /** Workstart */
             workStart: string;
+        };
+        /** PersonOut */
+        PersonOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+        };
+        /** PointBody */
+        PointBody: {
+            /** Description */
+            description: string;
+            /**
+             * Energytype
+             * @enum {string}
+             */
+            energyType: "ELECTRICAL" | "MECHANICAL" | "HYDRAULIC" | "PNEUMATIC" | "CHEMICAL" | "THERMAL" | "GRAVITY" | "STORED";
+            /** Equipment */
+            equipment: string;
+            /**
+             * Method
+             * @description how the point is isolated
+             */
+            method: string;
+            /**
+             * Projectid
+             * Format: uuid
+             */
+            projectId: string;
+            /** Tag */
+            tag: string;
+            /**
+             * Verification
+             * @description how the isolation is proven (try / test)
+             */
+            verification: string;
+        };
+        /** PointOut */
+        PointOut: {
+            /** Description */
+            description: string;
+            /** Energytype */
+            energyType: string;
+            /** Equipment */
+            equipment: string;
+            /** Id */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Method */
+            method: string;
+            /** Projectid */
+            projectId: string;
+            /** Tag */
+            tag: string;
+            /** Verification */
+            verification: string;
+        };
+        /** PointPatch */
+        PointPatch: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Energytype
+             * @default null
+             */
+            energyType?: ("ELECTRICAL" | "MECHANICAL" | "HYDRAULIC" | "PNEUMATIC" | "CHEMICAL" | "THERMAL" | "GRAVITY" | "STORED") | null;
+            /**
+             * Equipment
+             * @default null
+             */
+            equipment?: string | null;
+            /**
+             * Isactive
+             * @default null
+             */
+            isActive?: boolean | null;
+            /**
+             * Method
+             * @default null
+             */
+            method?: string | null;
+            /**
+             * Verification
+             * @default null
+             */
+            verification?: string | null;
+        };
+        /** PointQuery */
+        PointQuery: {
+            /**
+             * Includeinactive
+             * @default false
+             */
+            includeInactive?: boolean;
+            /**
+             * Projectid
+             * Format: uuid
+             */
+            projectId: string;
         };
         /** PreferencesBody */
         PreferencesBody: {
@@ -1776,6 +2270,46 @@ export interface components {
             /** Endpoint */
             endpoint: string;
             keys: components["schemas"]["PushKeys"];
+        };
+        /** ReadingBody */
+        ReadingBody: {
+            /**
+             * Calibrationdue
+             * Format: date
+             * @description the date the instrument's calibration runs out
+             */
+            calibrationDue: string;
+            /** Instrumentid */
+            instrumentId: string;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /** Values */
+            values: components["schemas"]["GasValue"][];
+        };
+        /** ReadingOut */
+        ReadingOut: {
+            /** Calibrationdue */
+            calibrationDue: string;
+            /** Id */
+            id: string;
+            /** Instrumentid */
+            instrumentId: string;
+            /** Location */
+            location: string | null;
+            /** Passed */
+            passed: boolean;
+            /** Takenat */
+            takenAt: string;
+            tester: components["schemas"]["PersonOut"];
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            }[];
+            /** Workdate */
+            workDate: string;
         };
         /** ReasonBody */
         ReasonBody: {
@@ -2162,6 +2696,14 @@ export interface components {
              * @default null
              */
             sections?: string[] | null;
+        };
+        /** VerifyBody */
+        VerifyBody: {
+            /**
+             * Method
+             * @description how it was tried and tested, and the result
+             */
+            method: string;
         };
         /** WeekCount */
         WeekCount: {
@@ -2676,6 +3218,496 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["FileDeleted"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificateBody"];
+            };
+        };
+        responses: {
+            /** @description Prepare an isolation certificate: the points a job needs, and the permits it protects */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_isolation_certificates_certificate_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An isolation certificate with the record of each point */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approve a certificate (not by who prepared it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_permits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkBody"];
+            };
+        };
+        responses: {
+            /** @description Let the certificate protect another permit (how points are handed over) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_isolation_certificates_certificate_id_points: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificatePointsBody"];
+            };
+        };
+        responses: {
+            /** @description Change the points (an approved certificate goes back for approval) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_points_point_id_deisolate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove an isolation (only when the work it protects is over) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_points_point_id_isolate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IsolateBody"];
+            };
+        };
+        responses: {
+            /** @description Record a point isolated, with its lock and tag numbers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_points_point_id_locks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LockBody"];
+            };
+        };
+        responses: {
+            /** @description Put a worker's personal lock on an isolated point (group lockout) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_points_point_id_locks_lock_id_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+                point_id: string;
+                lock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Take a personal lock off */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_certificates_certificate_id_points_point_id_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyBody"];
+            };
+        };
+        responses: {
+            /** @description Verify an isolation by try / test (not by who isolated it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_isolation_points: {
+        parameters: {
+            query: {
+                projectId: string;
+                includeInactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A project's library of isolation points */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PointOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_isolation_points: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointBody"];
+            };
+        };
+        responses: {
+            /** @description Add a point to a project's library (issuer of the project, coordinator) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PointOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_isolation_points_point_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointPatch"];
+            };
+        };
+        responses: {
+            /** @description Change or retire a library point */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PointOut"];
                         /** @constant */
                         success: true;
                     };
@@ -3539,6 +4571,115 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["FileOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_permits_permit_id_gas_readings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A permit's gas tests, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ReadingOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_gas_readings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadingBody"];
+            };
+        };
+        responses: {
+            /** @description Record a gas test (a failing one suspends an active permit at once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ReadingOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_permits_permit_id_isolations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The isolation certificates protecting a permit */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CertificateOut"][];
                         /** @constant */
                         success: true;
                     };

@@ -108,6 +108,17 @@ export const HAPPENINGS: Record<string, string> = {
   file_uploaded: "File added",
   file_deleted: "File removed",
   DAILY_REMINDER: "Reminder sent",
+  gas_suspend: "Suspended: a gas test failed",
+  retest_suspend: "Suspended: the gas re-test was overdue",
+  gas_reading: "Gas test recorded",
+  isolation_certificate_linked: "Isolation certificate attached",
+  isolation_points_changed: "Isolation points changed (back for approval)",
+  isolation_certificate_approved: "Isolation certificate approved",
+  point_isolated: "Point isolated",
+  point_verified: "Isolation verified",
+  point_deisolated: "Isolation removed",
+  personal_lock_applied: "Personal lock on",
+  personal_lock_removed: "Personal lock off",
 };
 
 export function happening(action: string): string {

@@ -10,6 +10,7 @@ import { ACTIONS, bytes, day, happening, typeName, when } from "../lib/format";
 import { asSchema, display, type FormSchema } from "../lib/form";
 import { navigate } from "../lib/router";
 import { useSession } from "../lib/session";
+import { GasTestsCard, IsolationsCard } from "./Safety";
 
 type Verb = "approve" | "reject" | "revise" | "cancel" | "suspend" | "reinstate" | "request-closeout" | "close"
   | "daily-approve" | "submit";
@@ -218,6 +219,9 @@ export function PermitDetail({ id }: { id: string }) {
         </dl>
         {permit.approvedAt ? <button type="button" class="secondary" onClick={() => void openPdf()}>Open the PDF</button> : null}
       </Section>
+
+      <IsolationsCard permit={permit} onChanged={() => void load()} />
+      <GasTestsCard permit={permit} onChanged={() => void load()} />
 
       {schema ? schema.sections.map((section) => (
         <Section title={section.title} key={section.key}>
