@@ -173,9 +173,57 @@ def test_work_starts_only_when_points_are_isolated_verified_and_the_air_tested(p
     assert ok(receiver.get(f"/permits/{permit['id']}/audit/verify"))["valid"] is True
 
 
-def test_a_failing_reading_stops_work_at_once_and_tells_everyone_once(people, ids, clock, system):
+@pytest.fixture
+def push_service():
+    """A local server speaking the Web Push protocol's receiving side; what it got, decrypted later."""
+    import threading
+
+    from flask import Flask, request
+    from werkzeug.serving import make_server
+
+    from devstack.engines import free_port
+
+    received = []
+    service = Flask("push-service")
+
+    @service.post("/push/<token>")
+    def deliver(token):
+        received.append(request.get_data())
+        return "", 201
+
+    server = make_server("127.0.0.1", free_port(), service, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/push/{uuid.uuid4().hex}", received
+    server.shutdown()
+
+
+def subscribe(api, endpoint):
+    """A browser's push subscription: its P-256 key pair and auth secret; returns what decrypts a push."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    key, secret = ec.generate_private_key(ec.SECP256R1()), os.urandom(16)
+    public = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    ok(api.post("/notifications/push-subscriptions", json={
+        "endpoint": endpoint, "keys": {"p256dh": b64(public), "auth": b64(secret)}, "expirationTime": None}), 201)
+    return key, secret
+
+
+def test_a_failing_reading_stops_work_at_once_and_tells_everyone_once(people, ids, clock, system, push_service):
+    import json
+
+    import http_ece
+
     receiver, coordinator = people["receiver.downtown"], people["coordinator"]
     permit, _, _ = active_confined_space(people, ids, clock, title="Clean tank T-8")
+    endpoint, pushed = push_service
+    key, secret = subscribe(receiver, endpoint)
     ok(reading(receiver, permit, LOW_OXYGEN), 201)
     now = ok(receiver.get(f"/permits/{permit['id']}"))
     assert now["status"] == "SUSPENDED"
@@ -199,6 +247,14 @@ def test_a_failing_reading_stops_work_at_once_and_tells_everyone_once(people, id
                                 if "suspended" in m[1]] or None, timeout=30)
     assert mails
     assert len(mails) == 3  # receiver, issuer, coordinator; not repeated
+
+    def suspensions():
+        messages = [json.loads(http_ece.decrypt(body, private_key=key, auth_secret=secret, version="aes128gcm"))
+                    for body in pushed]
+        return [m for m in messages if m["type"] == "PERMIT_SUSPENDED" and now["number"] in m["title"]] or None
+
+    assert wait_until(suspensions, timeout=30), "the receiver's phone is told by Web Push"
+    assert len(suspensions()) == 1
 
     refused = coordinator.post(f"/permits/{permit['id']}/reinstate", json={"reason": "Ventilated the tank"})
     assert refused.status_code == 409
@@ -435,3 +491,14 @@ def test_matrix(make, expected, role, world, ids, gateway, new_api):
     assert response.status_code == expected[role], f"{role} {method} {path}: {response.text}"
     if response.status_code in (403, 404):
         assert response.json()["error"]["code"] in ("FORBIDDEN", "NOT_FOUND")
+
+
+def test_the_demo_projects_come_with_isolation_libraries(people, ids):
+    downtown = ok(people["issuer.downtown"].get("/isolation-points", params={"projectId": ids["projects"]["DOWNTOWN"]}))
+    assert {"DB-L12-01", "MCC-2-F07", "CHW-V-031"} <= {p["tag"] for p in downtown}
+    harbor = ok(people["coordinator"].get("/isolation-points", params={"projectId": ids["projects"]["HARBOR"]}))
+    tags = {p["tag"]: p for p in harbor}
+    assert tags["V-101A"]["energyType"] == "CHEMICAL"
+    assert len({p["energyType"] for p in harbor}) >= 4  # electrical, chemical, thermal, mechanical, pneumatic
+    assert people["issuer.downtown"].get("/isolation-points",
+                                         params={"projectId": ids["projects"]["HARBOR"]}).status_code == 404

@@ -1,4 +1,5 @@
-"""Web Push (VAPID): approvals and rejections reach subscribed browsers; gone subscriptions are dropped."""
+"""Web Push (VAPID): approvals, rejections and suspensions reach subscribed browsers; gone subscriptions
+are dropped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -84,5 +86,7 @@ def send(user_id: uuid.UUID, message: dict[str, Any]) -> dict[str, int]:
                 dropped += 1
             else:
                 log.warning("push failed", extra={"status": status, "error": str(exc)[:300]})
+        except requests.RequestException as exc:  # one unreachable push service never stops the others
+            log.warning("push service unreachable", extra={"error": str(exc)[:300]})
     db.session.commit()
     return {"sent": sent, "dropped": dropped}
