@@ -92,7 +92,8 @@ def test_isolations_and_gas_tests_from_three_phones(open_app, clock, gateway, to
     coordinator.go(f"permits/{permit['id']}")
     cpoint = cpage.locator(".points > li", has_text=tag)
     cpoint.get_by_role("button", name="Verify (try / test)").click()
-    cpage.get_by_label("How it was tried and tested", exact=False).fill("Pressed start at the pit: nothing; dead at the motor")
+    cpage.get_by_label("How it was tried and tested", exact=False).fill(
+        "Pressed start at the pit: nothing; dead at the motor")
     cpoint.get_by_role("button", name="Verify (try / test)").click()
     cpoint.get_by_text("Isolated and verified").wait_for()
 

@@ -407,10 +407,14 @@ def close_problems(permit: Permit) -> list[dict[str, str]]:
 
 
 # -- answers -------------------------------------------------------------------------------------------
+def _point_fields(point: IsolationPoint) -> dict[str, Any]:
+    return {"tag": point.tag, "description": point.description, "equipment": point.equipment,
+            "energyType": point.energy_type, "method": point.method, "verification": point.verification}
+
+
 def point_out(point: IsolationPoint) -> dict[str, Any]:
-    return {"id": str(point.id), "projectId": str(point.project_id), "tag": point.tag,
-            "description": point.description, "equipment": point.equipment, "energyType": point.energy_type,
-            "method": point.method, "verification": point.verification, "isActive": point.is_active}
+    return {"id": str(point.id), "projectId": str(point.project_id), **_point_fields(point),
+            "isActive": point.is_active}
 
 
 def _at(moment: datetime | None) -> str | None:
@@ -438,9 +442,7 @@ def certificate_out(certificate: IsolationCertificate) -> dict[str, Any]:
                      "title": permits[link.permit_id].title, "status": permits[link.permit_id].status}
                     for link in certificate.links],
         "points": [{
-            "pointId": str(cp.point_id), "tag": cp.point.tag, "description": cp.point.description,
-            "equipment": cp.point.equipment, "energyType": cp.point.energy_type, "method": cp.point.method,
-            "verification": cp.point.verification, "state": _point_state(cp),
+            "pointId": str(cp.point_id), **_point_fields(cp.point), "state": _point_state(cp),
             "isolatedBy": who(cp.isolated_by), "isolatedAt": _at(cp.isolated_at), "lockNumber": cp.lock_number,
             "tagNumber": cp.tag_number, "verifiedBy": who(cp.verified_by), "verifiedAt": _at(cp.verified_at),
             "verificationNote": cp.verification_note, "removedBy": who(cp.removed_by), "removedAt": _at(cp.removed_at),

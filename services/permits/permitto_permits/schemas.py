@@ -357,15 +357,20 @@ class AnalyticsOut(TypedDict):
     suspensionsPerWeek: list[WeekCount]
 
 
-class PointOut(TypedDict):
-    id: str
-    projectId: str
+class PointFields(TypedDict):
+    """What a library point says, in the library and on each certificate that lists it."""
+
     tag: str
     description: str
     equipment: str
     energyType: str
     method: str
     verification: str
+
+
+class PointOut(PointFields):
+    id: str
+    projectId: str
     isActive: bool
 
 
@@ -382,14 +387,8 @@ class LockOut(TypedDict):
     removedAt: str | None
 
 
-class CertificatePointOut(TypedDict):
+class CertificatePointOut(PointFields):
     pointId: str
-    tag: str
-    description: str
-    equipment: str
-    energyType: str
-    method: str
-    verification: str
     state: Literal["PLANNED", "ISOLATED", "VERIFIED", "REMOVED"]
     isolatedBy: PersonOut | None
     isolatedAt: str | None

@@ -52,6 +52,14 @@ def _reading(permit, taken, passed=True):
     return reading
 
 
+def _active(monday):
+    """An ACTIVE confined-space permit on its first work day (Monday 06:00 to Wednesday 17:00)."""
+    permit = make_permit(status="ACTIVE", tz=NY, kind="CSE", valid_from=at(monday, 6),
+                         valid_to=at(monday + timedelta(days=2), 17))
+    daily.open_day(permit, monday, at(monday, 6))
+    return permit
+
+
 def test_readings_cannot_be_changed_or_deleted(app):
     with app.app_context():
         permit = make_permit(status="APPROVED", tz=NY, kind="CSE")
@@ -67,9 +75,7 @@ def test_readings_cannot_be_changed_or_deleted(app):
 def test_an_overdue_retest_suspends_once_at_the_first_sweep_after_it_fell_due(app):
     with app.app_context():
         monday = date(2026, 6, 1)
-        permit = make_permit(status="ACTIVE", tz=NY, kind="CSE", valid_from=at(monday, 6),
-                             valid_to=at(monday + timedelta(days=2), 17))
-        daily.open_day(permit, monday, at(monday, 6))
+        permit = _active(monday)
         _reading(permit, at(monday, 7, 30))  # the template re-tests every 120 minutes: due at 09:30
         assert daily.apply_due(permit, at(monday, 9, 29)) == []
         # the scheduler was down from 09:00 to 11:00: the first sweep after suspends, once
@@ -87,9 +93,7 @@ def test_an_overdue_retest_suspends_once_at_the_first_sweep_after_it_fell_due(ap
 def test_a_retest_falling_due_after_the_days_end_is_no_deadline(app):
     with app.app_context():
         monday = date(2026, 6, 1)
-        permit = make_permit(status="ACTIVE", tz=NY, kind="CSE", valid_from=at(monday, 6),
-                             valid_to=at(monday + timedelta(days=2), 17))
-        daily.open_day(permit, monday, at(monday, 6))
+        permit = _active(monday)
         _reading(permit, at(monday, 16, 0))  # due at 18:00, after the 17:00 end of the day
         assert daily.apply_due(permit, at(monday, 18, 30)) == ["end_day"]
         assert permit.status == "PENDING_DAILY"

@@ -34,17 +34,17 @@ function useSend() {
   const [fields, setFields] = useState<Record<string, string>>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  async function send(work: () => Promise<unknown>): Promise<boolean> {
+  /** The work's answer; null when it was refused (its reasons are then shown). */
+  async function send<T>(work: () => Promise<T>): Promise<T | null> {
     setBusy(true);
     setError("");
     setFields({});
     try {
-      await work();
-      return true;
+      return await work();
     } catch (e) {
       setError(messageOf(e));
       if (e instanceof ApiError) setFields(e.fieldMessages());
-      return false;
+      return null;
     } finally {
       setBusy(false);
     }
@@ -82,12 +82,9 @@ export function GasTestsCard({ permit, onChanged }: { permit: Permit; onChanged(
       location: value(form, "location") || null,
       values: values.filter((v) => v.raw !== "").map((v) => ({ gas: v.gas, value: Number(v.raw) })),
     };
-    let saved: Reading | null = null;
-    const done = await send(async () => {
-      saved = await unwrap(api.POST("/api/v1/permits/{permit_id}/gas-readings", { ...path, headers: idem(), body }));
-    });
-    if (done && saved) {
-      const reading: Reading = saved;
+    const reading = await send(() => unwrap(api.POST("/api/v1/permits/{permit_id}/gas-readings",
+      { ...path, headers: idem(), body })));
+    if (reading) {
       setResult(reading.passed ? "Recorded: the atmosphere tested safe."
         : "Recorded: the test FAILED. Work must stop; everyone on the permit is told.");
       setOpen(false);
@@ -149,22 +146,22 @@ function PointForm({ cert, point, action, onDone, onClose }: {
   const { fields, error, busy, send } = useSend();
   const path = { params: { path: { certificate_id: cert.id, point_id: point.pointId } }, headers: idem() };
   async function submit(form: HTMLFormElement) {
-    let answer: Certificate | null = null;
-    const ok = await send(async () => {
+    const answer = await send((): Promise<Certificate> => {
       if (action === "isolate") {
-        answer = await unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/isolate",
+        return unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/isolate",
           { ...path, body: { lockNumber: value(form, "lockNumber"), tagNumber: value(form, "tagNumber") } }));
-      } else if (action === "verify") {
-        answer = await unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/verify",
-          { ...path, body: { method: value(form, "method") } }));
-      } else if (action === "lock") {
-        answer = await unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/locks",
-          { ...path, body: { workerName: value(form, "workerName"), lockNumber: value(form, "lockNumber") } }));
-      } else {
-        answer = await unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/deisolate", path));
       }
+      if (action === "verify") {
+        return unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/verify",
+          { ...path, body: { method: value(form, "method") } }));
+      }
+      if (action === "lock") {
+        return unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/locks",
+          { ...path, body: { workerName: value(form, "workerName"), lockNumber: value(form, "lockNumber") } }));
+      }
+      return unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/deisolate", path));
     });
-    if (ok && answer) onDone(answer);
+    if (answer) onDone(answer);
   }
   return (
     <form class="subform" noValidate aria-label={`${POINT_ACTION_WORDS[action]}: ${point.tag}`}
@@ -205,18 +202,15 @@ function CertificateView({ permit, cert, onChanged }: { permit: Permit; cert: Ce
   const tz = permit.timezone;
 
   async function approve() {
-    let answer: Certificate | null = null;
-    if (await send(async () => {
-      answer = await unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/approve",
-        { params: { path: { certificate_id: cert.id } }, headers: idem() }));
-    }) && answer) onChanged(answer);
+    const answer = await send(() => unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/approve",
+      { params: { path: { certificate_id: cert.id } }, headers: idem() })));
+    if (answer) onChanged(answer);
   }
   async function removeLock(point: CertPoint, lockId: string) {
-    let answer: Certificate | null = null;
-    if (await send(async () => {
-      answer = await unwrap(api.POST("/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/locks/{lock_id}/remove",
-        { params: { path: { certificate_id: cert.id, point_id: point.pointId, lock_id: lockId } }, headers: idem() }));
-    }) && answer) onChanged(answer);
+    const answer = await send(() => unwrap(api.POST(
+      "/api/v1/isolation-certificates/{certificate_id}/points/{point_id}/locks/{lock_id}/remove",
+      { params: { path: { certificate_id: cert.id, point_id: point.pointId, lock_id: lockId } }, headers: idem() })));
+    if (answer) onChanged(answer);
   }
 
   const actionsFor = (p: CertPoint): PointAction[] => {
