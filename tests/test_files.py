@@ -21,13 +21,13 @@ def receiver(new_api, tokens):
 
 
 @pytest.fixture
-def permit(receiver, ids):
+def permit(receiver, ids, area):
     templates = {t["type"]: t["id"] for t in receiver.get("/templates").json()["data"]}
     start = datetime.now(UTC) + timedelta(hours=1)
     response = receiver.post("/permits", json={
         "templateId": templates["HW"], "projectId": ids["projects"]["DOWNTOWN"], "title": "Files test",
         "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
-        "formData": complete_hot_work()})
+        "workAreaId": area(), "formData": complete_hot_work()})
     assert response.status_code == 201, response.text
     return response.json()["data"]
 

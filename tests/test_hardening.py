@@ -17,21 +17,22 @@ NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's time zone
 
 
 @pytest.fixture(scope="module")
-def hot_work(gateway, tokens):
+def hot_work(gateway, tokens, area):
+    """The hot-work template, and where to make each permit's fresh work area."""
     from devstack.api_client import Api
 
     api = Api(gateway, "10.252.0.1")
     api.token = tokens["receiver.downtown"]
     template = next(t["id"] for t in api.get("/templates").json()["data"] if t["type"] == "HW")
     api.session.close()
-    return template
+    return {"template": template, "area": area}
 
 
 def new_permit(api, hot_work, ids, *, start=None, days=2, **overrides):
     start = start or datetime.now(UTC) + timedelta(hours=1)
-    body = {"templateId": hot_work, "projectId": ids["projects"]["DOWNTOWN"], "title": "Weld brackets C4",
+    body = {"templateId": hot_work["template"], "projectId": ids["projects"]["DOWNTOWN"], "title": "Weld brackets C4",
             "validFrom": start.isoformat(), "validTo": (start + timedelta(days=days)).isoformat(),
-            "formData": complete_hot_work(), **overrides}
+            "workAreaId": hot_work["area"](), "formData": complete_hot_work(), **overrides}
     return api.post("/permits", json=body)
 
 
@@ -95,7 +96,7 @@ def test_non_finite_numbers_are_a_422(api_of, hot_work, ids, number):
     receiver = api_of("receiver.downtown")
     before = permits_of(receiver)
     start = datetime.now(UTC) + timedelta(hours=1)
-    body = json.dumps({"templateId": hot_work, "projectId": ids["projects"]["DOWNTOWN"], "title": "Weld",
+    body = json.dumps({"templateId": hot_work["template"], "projectId": ids["projects"]["DOWNTOWN"], "title": "Weld",
                        "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
                        "formData": {**complete_hot_work(), "lel_percent": "__N__"}})
     message = refused(raw_post(receiver, "/permits", body.replace('"__N__"', number)), 422, "body")

@@ -18,14 +18,14 @@ from devstack.samples import complete_hot_work
 SIGNATURE = {"imageBase64": png_base64()}
 
 
-def new_submitted(api_of, ids, title="Notify me"):
+def new_submitted(api_of, ids, area, title="Notify me"):
     receiver = api_of("receiver.downtown")
     template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
     start = datetime.now(UTC) + timedelta(hours=1)
     permit = receiver.post("/permits", json={
         "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": title,
         "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
-        "formData": complete_hot_work()}).json()["data"]
+        "workAreaId": area(), "formData": complete_hot_work()}).json()["data"]
     return receiver.post(f"/permits/{permit['id']}/submit").json()["data"]
 
 
@@ -53,10 +53,10 @@ def active_emails(api_of, ids, role, project=None):
     return {u["email"] for u in admin.get("/users", params=params).json()["data"]}
 
 
-def test_each_step_reaches_the_right_people_by_email_and_in_app(system, api_of, ids):
+def test_each_step_reaches_the_right_people_by_email_and_in_app(system, api_of, ids, area):
     issuers = active_emails(api_of, ids, "ISSUER", "DOWNTOWN")
     coordinators = active_emails(api_of, ids, "COORDINATOR")
-    permit = new_submitted(api_of, ids, title="Hot work on roof — notify")
+    permit = new_submitted(api_of, ids, area, title="Hot work on roof — notify")
     number = permit["number"]
     issuer, receiver, coordinator = api_of("issuer.downtown"), api_of("receiver.downtown"), api_of("coordinator")
     submitted = wait_until(lambda: in_app(issuer, permit["id"], "PERMIT_SUBMITTED"))
@@ -85,8 +85,8 @@ def test_each_step_reaches_the_right_people_by_email_and_in_app(system, api_of, 
     assert wait_until(lambda: in_app(receiver, permit["id"], "PERMIT_APPROVED"))
 
 
-def test_notifications_down_during_approvals_arrive_later_exactly_once(system, api_of, ids):
-    permits = [new_submitted(api_of, ids, title=f"Outage {n}") for n in range(5)]
+def test_notifications_down_during_approvals_arrive_later_exactly_once(system, api_of, ids, area):
+    permits = [new_submitted(api_of, ids, area, title=f"Outage {n}") for n in range(5)]
     issuer, receiver = api_of("issuer.downtown"), api_of("receiver.downtown")
     system.stop_process("notifications")
     try:
@@ -130,7 +130,7 @@ def read_events(response, sink, stop):
         return  # the test closed the stream under us
 
 
-def test_live_stream_delivers_within_a_second_and_replays_after_reconnect(system, api_of, ids, gateway):
+def test_live_stream_delivers_within_a_second_and_replays_after_reconnect(system, api_of, ids, gateway, area):
     receiver = api_of("receiver.downtown")
     headers = {"Authorization": f"Bearer {receiver.token}", "X-Forwarded-For": receiver.ip}
     stream = requests.get(f"{gateway}/api/v1/notifications/stream", headers=headers, stream=True, timeout=30)
@@ -139,7 +139,7 @@ def test_live_stream_delivers_within_a_second_and_replays_after_reconnect(system
     received, stop = [], threading.Event()
     reader = threading.Thread(target=read_events, args=(stream, received, stop), daemon=True)
     reader.start()
-    permit = new_submitted(api_of, ids, title="Live")
+    permit = new_submitted(api_of, ids, area, title="Live")
     time.sleep(1)
     approved_at = time.perf_counter()
     api_of("issuer.downtown").post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
@@ -162,12 +162,12 @@ def test_live_stream_delivers_within_a_second_and_replays_after_reconnect(system
     again.close()
 
 
-def test_preferences_turn_email_off(system, api_of, ids):
+def test_preferences_turn_email_off(system, api_of, ids, area):
     issuer = api_of("issuer.downtown")
     assert issuer.patch("/notifications/preferences", json={"perEvent": {"PERMIT_SUBMITTED": {"email": False}}}
                         ).json()["data"]["perEvent"] == {"PERMIT_SUBMITTED": {"email": False}}
     try:
-        permit = new_submitted(api_of, ids, title="Quiet please")
+        permit = new_submitted(api_of, ids, area, title="Quiet please")
         assert wait_until(lambda: in_app(issuer, permit["id"], "PERMIT_SUBMITTED"))
         time.sleep(1)
         assert emails_about(system.endpoints.mail_dir, permit["number"], phrase="submitted",
@@ -176,7 +176,7 @@ def test_preferences_turn_email_off(system, api_of, ids):
         issuer.patch("/notifications/preferences", json={"perEvent": {}})
 
 
-def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_of, ids, clock):
+def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_of, ids, clock, area):
     from zoneinfo import ZoneInfo
 
     from redis import Redis
@@ -195,7 +195,7 @@ def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_o
                 "templateId": template, "projectId": ids["projects"]["DOWNTOWN"], "title": f"Digest {n}",
                 "validFrom": datetime(day.year, day.month, day.day, 5, 0, tzinfo=ny).isoformat(),
                 "validTo": datetime(day.year, day.month, day.day + 0, 18, 0, tzinfo=ny).isoformat(),
-                "formData": complete_hot_work()}).json()["data"]
+                "workAreaId": area(), "formData": complete_hot_work()}).json()["data"]
             numbers.append(receiver.post(f"/permits/{permit['id']}/submit").json()["data"]["number"])
             issuer.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
             coordinator.post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})

@@ -22,7 +22,7 @@ from devstack.api_client import Api
 from devstack.engines import Postgres, Redis
 from devstack.images import png_base64
 from devstack.observe import emails_about, wait_until
-from devstack.samples import complete_hot_work
+from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import running_system
 
 SIGNATURE = {"imageBase64": png_base64()}
@@ -54,13 +54,13 @@ def apis(outage_system):
         api.session.close()
 
 
-def submitted_permit(receiver, project_id, title):
+def submitted_permit(receiver, admin, project_id, title):
     template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
     start = datetime.now(UTC) + timedelta(hours=1)
     permit = receiver.post("/permits", json={
         "templateId": template, "projectId": project_id, "title": title,
         "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
-        "formData": complete_hot_work()}).json()["data"]
+        "workAreaId": new_work_area(admin, project_id), "formData": complete_hot_work()}).json()["data"]
     response = receiver.post(f"/permits/{permit['id']}/submit")
     assert response.status_code == 200, response.text
     return response.json()["data"]
@@ -80,7 +80,7 @@ def emails_to_receiver(stack, number):
 def test_approvals_succeed_while_redis_is_down_and_notify_once_it_is_back(outage_system, apis):
     admin, issuer, receiver = apis["admin"], apis["issuer.downtown"], apis["receiver.downtown"]
     downtown = next(p["id"] for p in admin.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
-    permits = [submitted_permit(receiver, downtown, f"Outage of Redis {n}") for n in range(3)]
+    permits = [submitted_permit(receiver, admin, downtown, f"Outage of Redis {n}") for n in range(3)]
     # A session ended before the outage must stay ended during it, though the deny list is out of reach.
     ended = apis["issuer.harbor"]
     assert ended.post("/auth/logout").status_code in (200, 204)
@@ -159,7 +159,7 @@ def killpg(popen, sig):
 def test_a_key_left_pending_by_a_killed_process_expires_and_the_retry_finishes(outage_system, apis):
     admin, issuer, receiver = apis["admin"], apis["issuer.downtown"], apis["receiver.downtown"]
     downtown = next(p["id"] for p in admin.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
-    permit = submitted_permit(receiver, downtown, "Killed mid-approval")
+    permit = submitted_permit(receiver, admin, downtown, "Killed mid-approval")
     key = {"Idempotency-Key": f"approve-killed-{permit['id']}"}
     files = outage_system.running["files"].popen
     killpg(files, signal.SIGSTOP)  # the approval hangs storing its signature
@@ -199,7 +199,7 @@ def test_a_key_left_pending_by_a_killed_process_expires_and_the_retry_finishes(o
 def test_workers_and_the_scheduler_ride_out_a_long_redis_outage(outage_system, apis):
     admin, issuer, receiver = apis["admin"], apis["issuer.downtown"], apis["receiver.downtown"]
     downtown = next(p["id"] for p in admin.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
-    permit = submitted_permit(receiver, downtown, "Long Redis outage")
+    permit = submitted_permit(receiver, admin, downtown, "Long Redis outage")
     redis = outage_system.engine(Redis)
     background = [name for name in outage_system.running if name.endswith(("-worker", "-scheduler"))]
     redis.stop()

@@ -26,14 +26,15 @@ def templates(gateway, tokens):
 
 
 @pytest.fixture
-def draft(api_of, templates, ids):
-    """Make a hot-work draft on a project (DOWNTOWN unless told) as a receiver."""
+def draft(api_of, templates, ids, area):
+    """Make a hot-work draft on a project (DOWNTOWN unless told) as a receiver, in a fresh work area."""
 
     def make(receiver="receiver.downtown", project="DOWNTOWN", data=None, **overrides):
         start = datetime.now(UTC) + timedelta(hours=1)
         body = {"templateId": templates["HW"], "projectId": ids["projects"][project], "title": "Weld brackets C4",
                 "validFrom": start.isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
-                "formData": complete_hot_work() if data is None else data, **overrides}
+                "workAreaId": area(project), "formData": complete_hot_work() if data is None else data,
+                **overrides}
         response = api_of(receiver).post("/permits", json=body)
         assert response.status_code == 201, response.text
         return response.json()["data"]
@@ -204,7 +205,7 @@ def test_coordinator_cancels_any_live_permit_with_a_reason(api_of, draft):
     assert cancelled.json()["data"]["status"] == "CANCELLED"
 
 
-def test_separation_of_duties(api_of, new_api, ids, mailbox):
+def test_separation_of_duties(api_of, new_api, ids, mailbox, area):
     from devstack.api_client import unique_email
 
     admin = api_of("admin")
@@ -223,7 +224,7 @@ def test_separation_of_duties(api_of, new_api, ids, mailbox):
     permit = receiver.post("/permits", json={"templateId": hw, "projectId": ids["projects"]["DOWNTOWN"],
                                              "title": "My own permit", "validFrom": start.isoformat(),
                                              "validTo": (start + timedelta(days=1)).isoformat(),
-                                             "formData": complete_hot_work()}).json()["data"]
+                                             "workAreaId": area(), "formData": complete_hot_work()}).json()["data"]
     assert act(receiver, permit, "submit").status_code == 200
     admin.patch(f"/users/{user['id']}", json={"role": "ISSUER"})
     import time

@@ -49,6 +49,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs_blueprint(ApiDocs(settings.upstreams)))
     init_web_app(app, settings.web_dist, settings.storage_origin)
 
+    @app.get("/verify/<string:token>")
+    def verify_page(token: str) -> Response:
+        """The public permit check a printed QR code opens: a page of the permits service, no sign-in."""
+        edge_checks(settings.limits, path="/verify/" + token, method="GET", claims=None)
+        route = match("/verify")
+        assert route is not None
+        return upstreams.forward(route, "/verify/" + token)
+
     @app.route(API_PREFIX + "/", defaults={"subpath": ""}, methods=METHODS)
     @app.route(API_PREFIX + "/<path:subpath>", methods=METHODS)
     def proxy(subpath: str) -> Response:

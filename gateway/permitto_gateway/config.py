@@ -34,6 +34,7 @@ class Settings:
                 per_user=Limit("gw-user", env.integer("RATE_LIMIT_USER_PER_MINUTE", 600), 60),
                 login_per_ip=Limit("gw-login", env.integer("RATE_LIMIT_LOGIN_PER_MINUTE", 20), 60),
                 password_reset_per_ip=Limit("gw-reset", env.integer("RATE_LIMIT_RESET_PER_15_MINUTES", 10), 900),
+                verify_per_ip=Limit("gw-verify", env.integer("RATE_LIMIT_VERIFY_PER_MINUTE", 30), 60),
             ),
             hsts=env.flag("HSTS", False),
             web_dist=Path(dist) if (dist := env.optional("WEB_DIST")) else None,

@@ -70,6 +70,7 @@ class RateLimits:
     per_user: Limit
     login_per_ip: Limit
     password_reset_per_ip: Limit
+    verify_per_ip: Limit  # the public permit check: no account, so the address is all there is to count
 
 
 def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str, Any] | None) -> None:
@@ -84,6 +85,8 @@ def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str,
         hits.append(Hit(limits.login_per_ip, address, now))
     elif method == "POST" and path in ("/auth/forgot-password", "/auth/reset-password"):
         hits.append(Hit(limits.password_reset_per_ip, address, now))
+    elif path.startswith("/verify/"):
+        hits.append(Hit(limits.verify_per_ip, address, now))
     user_id = str(claims["sub"]) if claims else None
     hits.append(Hit(limits.per_user, user_id, now) if user_id else Hit(limits.anonymous_per_ip, address, now))
     deny_keys = revocation_keys(claims) if claims else []

@@ -24,6 +24,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/permits", "permits", timeout=30.0),
     Route("/isolation-points", "permits"),
     Route("/isolation-certificates", "permits"),
+    Route("/work-areas", "permits"),
+    Route("/site-plans", "permits"),
+    Route("/simops-matrix", "permits"),
+    # The public permit check of a printed permit's QR code (the page itself is /verify/<token>).
+    Route("/verify", "permits"),
     Route("/files", "files", timeout=30.0),
     # The live stream sends a keep-alive every 10 s; a minute of silence means the service is gone.
     Route("/notifications", "notifications", timeout=60.0),
@@ -43,8 +48,13 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
 })
 
 
+# Whole public subtrees: a permit check carries its own signed token and nothing else.
+PUBLIC_PREFIXES: frozenset[tuple[str, str]] = frozenset({("GET", "/verify/")})
+
+
 def is_public(method: str, path: str) -> bool:
-    return method == "OPTIONS" or (method, path.rstrip("/")) in PUBLIC
+    return (method == "OPTIONS" or (method, path.rstrip("/")) in PUBLIC
+            or any(method == m and path.startswith(prefix) for m, prefix in PUBLIC_PREFIXES))
 
 
 def match(path: str) -> Route | None:

@@ -69,13 +69,15 @@ def test_a_draft_started_offline_is_kept_and_syncs_when_the_connection_returns(o
         const db = await new Promise(r => { const q = indexedDB.open('permitto'); q.onsuccess = () => r(q.result); });
         const keys = await new Promise(r => { const q = db.transaction('cache').objectStore('cache').getAllKeys();
                                               q.onsuccess = () => r(q.result); });
-        return keys.filter(k => String(k).startsWith('template:')).length >= 4;
+        return keys.filter(k => String(k).startsWith('template:')).length >= 4
+            && keys.some(k => String(k).startsWith('areas:'));  // and the project's work areas
     }""")
 
     screen.context.set_offline(True)
     page.get_by_text("You are offline").wait_for()
     page.get_by_label("Hot Work", exact=False).check()
     page.get_by_label("Title").fill("Offline: weld bollard bases at gate 2")
+    page.get_by_label("Work area", exact=False).select_option(label="Jetty and loading arms (JETTY)")
     page.get_by_role("button", name="Next").click()
     page.get_by_role("heading", name="Job details").wait_for()
     page.get_by_test_id("not-sent").wait_for()

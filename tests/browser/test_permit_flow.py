@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devstack.api_client import Api
+from devstack.browser import draw_signature
 from devstack.images import photo
-from devstack.samples import approved_sample
+from devstack.samples import approved_sample, new_work_area
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's zone
 
@@ -24,17 +25,6 @@ NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's zone
 def tomorrow_at(hour: int, minute: int = 0) -> datetime:
     day = (datetime.now(NY) + timedelta(days=1)).date()
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
-
-
-def draw_signature(page) -> None:
-    pad = page.get_by_test_id("signature-pad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(box["x"] + 20 + step * 22, box["y"] + box["height"] * (0.7 - 0.05 * (step % 4)), steps=3)
-    page.mouse.up()
 
 
 def api_approved_permit(new_api, tokens, ids, start: datetime, title: str) -> str:
@@ -91,6 +81,9 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     start = tomorrow_at(6, 30)
     clock(start)  # the permits service lives at 06:30 tomorrow: the permit below starts at once when approved
     other = api_approved_permit(new_api, tokens, ids, start, "Cut openings in the level 4 slab")
+    manager = new_api()
+    manager.token = tokens["coordinator"]
+    stair = new_work_area(manager, ids["projects"]["DOWNTOWN"], "Stair core B")
 
     receiver = open_app(email="receiver.downtown@permitto.example")
     issuer = open_app(email="issuer.downtown@permitto.example")
@@ -102,6 +95,9 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     page.get_by_role("link", name="New", exact=True).click()
     page.get_by_label("Hot Work", exact=False).check()
     page.get_by_label("Title").fill("Re-weld handrail brackets, stair B")
+    page.get_by_role("button", name="Next").click()  # the work area is asked for before the form opens
+    page.locator("#f-workAreaId-error", has_text="Work area: is required").wait_for()
+    page.get_by_label("Work area", exact=False).select_option(value=stair)
     page.get_by_label("Valid from", exact=False).fill(tomorrow_at(6).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Valid to", exact=False).fill(tomorrow_at(17).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Work ends", exact=False).fill("16:30")

@@ -1,4 +1,5 @@
-"""Make a development key set once: an RS256 pair for access tokens and an internal API token.
+"""Make a development key set once: an RS256 pair for access tokens, an internal API token, the Web Push
+(VAPID) key and the secret that signs the public permit-check links (verify-link-secret).
 
     python -m permitto_common.keygen DIR
 
@@ -36,6 +37,10 @@ def ensure_keys(key_dir: Path) -> tuple[Path, Path, str]:
     if not token_file.exists():
         token_file.write_text(secrets.token_urlsafe(32))
         token_file.chmod(0o640)
+    verify_secret = key_dir / "verify-link-secret"
+    if not verify_secret.exists():
+        verify_secret.write_text(secrets.token_urlsafe(48))
+        verify_secret.chmod(0o640)
     return private, public, token_file.read_text().strip()
 
 
@@ -43,4 +48,5 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m permitto_common.keygen DIR")
     made = ensure_keys(Path(sys.argv[1]))
-    print(f"keys ready in {sys.argv[1]}: {made[0].name}, {made[1].name}, vapid-private.pem, internal-token")
+    print(f"keys ready in {sys.argv[1]}: {made[0].name}, {made[1].name}, vapid-private.pem, internal-token, "
+          "verify-link-secret")

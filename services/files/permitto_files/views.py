@@ -14,7 +14,7 @@ from permitto_common.openapi import documented
 from permitto_common.security import COORDINATOR, ISSUER, RECEIVER, current_identity, require_auth, require_internal
 from permitto_common.validation import Body, parse_body, parse_query
 
-from . import storage, uploads
+from . import site_plans, storage, uploads
 from .extensions import db
 from .models import SignatureImage, StoredFile
 from .permits_client import permit_for
@@ -183,6 +183,37 @@ def document_link(permit_id: uuid.UUID, name: str) -> Response:
     return success({"key": key, "size": int(meta["ContentLength"]),
                     "lastModified": meta["LastModified"].isoformat(),
                     "url": storage.presigned_get(key, filename=name), "urlExpiresIn": storage.DOWNLOAD_URL_SECONDS})
+
+
+class PlanTicketBody(Body):
+    contentType: str = Field(min_length=3, max_length=100)
+    size: int
+
+
+class PlanKeyBody(Body):
+    key: str = Field(min_length=10, max_length=400)
+
+
+@internal.post("/site-plans/<uuid:project_id>/upload-url")
+@require_internal
+def site_plan_upload(project_id: uuid.UUID) -> Response:
+    body = parse_body(PlanTicketBody)
+    return success(site_plans.upload_ticket(project_id, body.contentType, body.size), status=201)
+
+
+@internal.post("/site-plans/<uuid:project_id>/confirm")
+@require_internal
+def site_plan_confirm(project_id: uuid.UUID) -> Response:
+    return success(site_plans.check(project_id, parse_body(PlanKeyBody).key))
+
+
+@internal.get("/site-plans/link")
+@require_internal
+def site_plan_link() -> Response:
+    key = request.args.get("key", "")
+    if not key.startswith("plans/") or storage.head(key) is None:
+        raise NotFound("No such plan.")
+    return success(site_plans.link(key))
 
 
 def register_views(app: Flask) -> None:

@@ -28,7 +28,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_env()
     app = create_base_app(
         __name__, settings.common, db=db, migrate=migrate, migrations_dir=MIGRATIONS, jwt=jwt,
-        config={"ALLOW_TEST_CLOCK": settings.allow_test_clock, **(test_config or {})},
+        config={"ALLOW_TEST_CLOCK": settings.allow_test_clock, "VERIFY_LINK_SECRET": settings.verify_link_secret,
+                **(test_config or {})},
     )
     auth.init_app(app, settings.auth_url)
     files.init_app(app, settings.files_url)

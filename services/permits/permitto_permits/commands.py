@@ -13,11 +13,12 @@ from sqlalchemy import select
 from permitto_common.database import utcnow
 
 from .extensions import db
-from .models import IsolationPoint, Template, TemplateVersion
+from .models import IsolationPoint, Template, TemplateVersion, WorkArea
 from .template_schema import check_schema
 
 SEED_DIR = Path(__file__).parent / "seed_templates"
 SEED_POINTS = Path(__file__).parent / "seed_points.json"
+SEED_AREAS = Path(__file__).parent / "seed_areas.json"
 
 
 def seed_templates() -> int:
@@ -57,14 +58,37 @@ def seed_points(projects: dict[str, str]) -> int:
     return created
 
 
+def seed_areas(projects: dict[str, str]) -> int:
+    """The demo projects' work areas, nested and drawn on their plans, where a code is not there yet."""
+    created = 0
+    for code, areas in json.loads(SEED_AREAS.read_text(encoding="utf-8")).items():
+        if code not in projects:
+            continue
+        project_id = uuid.UUID(projects[code])
+        known = {a.code: a for a in db.session.scalars(select(WorkArea).where(WorkArea.project_id == project_id))}
+        for spec in areas:  # parents come first in the file
+            if spec["code"] in known:
+                continue
+            parent = known[spec["parent"]].id if spec.get("parent") else None
+            area = WorkArea(project_id=project_id, code=spec["code"], name=spec["name"], parent_id=parent,
+                            shape=spec.get("shape"))
+            db.session.add(area)
+            db.session.flush()
+            known[area.code] = area
+            created += 1
+    db.session.commit()
+    return created
+
+
 def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--projects", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="The demo projects' ids by code (auth's seed-demo --projects-output): seeds their "
-                       "isolation points too.")
+                       "isolation points and work areas too.")
     def seed_demo_command(projects: Path | None) -> None:
         """Publish the standard permit templates (hot work, confined space, height, electrical)."""
         click.echo(f"permit templates ready ({seed_templates()} created)")
         if projects:
             ids = json.loads(projects.read_text(encoding="utf-8"))
             click.echo(f"isolation points ready ({seed_points(ids)} created)")
+            click.echo(f"work areas ready ({seed_areas(ids)} created)")

@@ -16,6 +16,7 @@ class Settings:
     notifications_url: str
     sweep_interval_seconds: int
     allow_test_clock: bool  # only test stacks set it; production reads the system time, always
+    verify_link_secret: str  # signs the public links of printed permits' QR codes: keep it for their lifetime
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -27,4 +28,6 @@ class Settings:
             notifications_url=env.text("NOTIFICATIONS_URL"),
             sweep_interval_seconds=env.integer("SWEEP_INTERVAL_SECONDS", 60),
             allow_test_clock=env.flag("ALLOW_TEST_CLOCK", False),
+            verify_link_secret=env.secret("VERIFY_LINK_SECRET"),
         )
+

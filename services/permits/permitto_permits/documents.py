@@ -7,7 +7,6 @@ import logging
 import time
 import uuid
 
-from flask import current_app
 from sqlalchemy import select
 
 from permitto_common.errors import Conflict
@@ -16,7 +15,7 @@ from . import audit, clock
 from .access import Actor, visible_permit
 from .directory import directory
 from .extensions import db, files
-from .models import DailyApproval, GasReading, Permit
+from .models import DailyApproval, GasReading, Permit, WorkArea
 from .pdf.render import PermitDocument, SignatureBlock, render
 from .schemas import PdfLink
 
@@ -28,7 +27,7 @@ def file_name(permit: Permit) -> str:
 
 
 def assemble(permit: Permit) -> PermitDocument:
-    from . import daily, gas, isolation
+    from . import daily, gas, isolation, verify
 
     records = db.session.scalars(select(DailyApproval).where(DailyApproval.permit_id == permit.id)
                                  .order_by(DailyApproval.work_date)).all()
@@ -40,6 +39,7 @@ def assemble(permit: Permit) -> PermitDocument:
                                        .order_by(GasReading.taken_at)))
     people |= {str(r.tester_id) for r in readings}
     names = directory().users(people)
+    area = db.session.get(WorkArea, permit.work_area_id) if permit.work_area_id else None
     project = directory().project(permit.project_id) or {"name": permit.project_code}
     signatures = []
     for sig in permit.signatures:
@@ -54,7 +54,8 @@ def assemble(permit: Permit) -> PermitDocument:
         work_hours=f"{permit.work_start:%H:%M}–{permit.work_end:%H:%M}", extended_hours=permit.extended_hours,
         requester=names.get(str(permit.requester_id), {}).get("name", "unknown"),
         schema=permit.template_version.schema, form_data=permit.form_data,
-        url=f"{current_app.config['APP_URL'].rstrip('/')}/permits/{permit.id}",
+        url=verify.link(permit.id),  # the QR code opens the public check, readable without an account
+        work_area=f"{area.code} — {area.name}" if area else None,
         signatures=signatures, days=[daily.day_out(r, names) for r in records], files=attached,
         closeout_notes=permit.closeout_notes, generated_at=clock.now(), isolations=certificates,
         gas_readings=[gas.reading_out(r, names) for r in readings],

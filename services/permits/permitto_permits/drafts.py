@@ -13,6 +13,7 @@ from permitto_common.errors import APIError, Conflict, Forbidden, ValidationFail
 
 from . import audit, clock
 from .access import Actor, visible_permit
+from .areas import area_for_permit
 from .directory import directory
 from .extensions import db
 from .models import Permit, Template
@@ -70,6 +71,7 @@ def create_permit(actor: Actor, body: CreatePermitBody) -> Permit:
     problems = validate_form(version.schema, body.form_data, partial=True)
     if problems:
         raise ValidationFailed(problems)
+    area_for_permit(body.project_id, body.work_area_id)
     tz = project["timezone"]
     permit = Permit(
         project_id=body.project_id, project_code=project["code"], timezone=tz, type=template.type,  # type: ignore[union-attr]
@@ -77,6 +79,7 @@ def create_permit(actor: Actor, body: CreatePermitBody) -> Permit:
         template_version_id=version.id, title=body.title, requester_id=actor.id, form_data=body.form_data,
         valid_from=localize(body.valid_from, tz), valid_to=localize(body.valid_to, tz),
         work_start=body.work_start, work_end=body.work_end, extended_hours=body.extended_hours,
+        work_area_id=body.work_area_id,
     )
     require_validity_order(permit)
     db.session.add(permit)
@@ -113,6 +116,8 @@ def update_draft(actor: Actor, permit_id: uuid.UUID, body: UpdatePermitBody, if_
             continue
         if key in ("valid_from", "valid_to"):
             value = localize(value, permit.timezone)
+        if key == "work_area_id":
+            area_for_permit(permit.project_id, value)
         setattr(permit, key, value)
     require_validity_order(permit)
     permit.version += 1

@@ -5,12 +5,13 @@ the same transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from permitto_common.errors import Conflict, ValidationFailed
+from permitto_common.errors import Conflict, ValidationFailed, field_error
 
 from .access import Actor
 from .drafts import validity_problems
@@ -28,6 +29,7 @@ class Act:
     actor: Actor | None = None
     reason: str | None = None
     comment: str | None = None
+    acknowledgement: str | None = None  # of a SIMOPS WARN conflict, given with an approval
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -35,6 +37,8 @@ def check_and_number(act: Act) -> None:
     """A submission must be complete and valid; it gets its gap-free number the first time."""
     permit = act.permit
     problems = validate_form(permit.template_version.schema, permit.form_data) + validity_problems(permit, now=act.now)
+    if permit.work_area_id is None:
+        problems.append(field_error("workAreaId", "Work area: is required"))
     if problems:
         raise ValidationFailed(problems, "The permit cannot be submitted yet; fix every problem listed.")
     if permit.number is None:
@@ -103,6 +107,22 @@ def fresh_gas_test(act: Act) -> None:
     if problems:
         raise Conflict("It cannot be reinstated yet: " + "; ".join(p["message"] for p in problems) + ".",
                        code="NOT_SAFE_TO_START", details=problems)
+
+
+def simops_clear(*, counting: int, acknowledge: bool) -> Callable[[Act], None]:
+    """The SIMOPS guard of a step (docs/domain.md, "SIMOPS"): a BLOCK conflict with a permit at least as far
+    along as `counting` (1 submitted, 2 issuer-approved, 3 approved or in its daily cycle) refuses the step,
+    so of two conflicting permits racing through one step the first wins; with `acknowledge`, every WARN
+    conflict must be acknowledged, earlier or with this step."""
+
+    def guard(act: Act) -> None:
+        from . import simops
+
+        simops.check(act.permit, actor=act.actor, acknowledgement=act.acknowledgement if acknowledge else None,
+                     now=act.now, counting=counting, warn_needs_acknowledgement=acknowledge)
+
+    guard.__doc__ = f"SIMOPS: blocks counting stage {counting}{', warnings acknowledged' if acknowledge else ''}"
+    return guard
 
 
 def points_released(act: Act) -> None:

@@ -1,5 +1,5 @@
-"""Templates and their versions, permits, signatures, numbers, the audit chain, the outbox, isolations
-and gas readings."""
+"""Templates and their versions, permits, signatures, numbers, the audit chain, the outbox, isolations,
+gas readings, work areas and the SIMOPS rules."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ class Permit(db.Model):  # type: ignore[name-defined,misc]
     first_day_grace_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     type: Mapped[str] = mapped_column(String(4))
     template_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("template_versions.id"))
+    work_area_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_areas.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="DRAFT")
     requester_id: Mapped[uuid.UUID]
@@ -317,3 +318,66 @@ class GasReading(db.Model):  # type: ignore[name-defined,misc]
     location: Mapped[str | None] = mapped_column(String(200))
     values: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # in the order tested, each with its verdict
     passed: Mapped[bool]
+
+
+class WorkArea(db.Model):  # type: ignore[name-defined,misc]
+    """A place on a project where permits are worked (docs/domain.md, "Work areas"); areas nest, and may be
+    drawn on the site plan as a pin or a polygon, in coordinates from 0 to 1 of the plan's width and height."""
+
+    __tablename__ = "work_areas"
+    __table_args__ = (UniqueConstraint("project_id", "code", name="uq_work_areas_project_code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_areas.id"))
+    shape: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SitePlan(db.Model):  # type: ignore[name-defined,misc]
+    """A project's site plan image, stored by the files service."""
+
+    __tablename__ = "site_plans"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(400))
+    content_type: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int]
+    height: Mapped[int]
+    uploaded_by: Mapped[uuid.UUID]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SimopsRule(db.Model):  # type: ignore[name-defined,misc]
+    """A project's verdict on two permit types in one area at one time; missing pairs take the defaults."""
+
+    __tablename__ = "simops_rules"
+    __table_args__ = (
+        CheckConstraint("verdict IN ('BLOCK','WARN','ALLOW')", name="verdict"),
+        CheckConstraint("type_a <= type_b", name="pair_order"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    type_a: Mapped[str] = mapped_column(String(4), primary_key=True)
+    type_b: Mapped[str] = mapped_column(String(4), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(5))
+    updated_by: Mapped[uuid.UUID | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SimopsAcknowledgement(db.Model):  # type: ignore[name-defined,misc]
+    """Somebody approved a permit knowing it works beside another under a WARN rule, and said why."""
+
+    __tablename__ = "simops_acknowledgements"
+    __table_args__ = (CheckConstraint("permit_a < permit_b", name="pair_order"),)
+
+    permit_a: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), primary_key=True)
+    permit_b: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), primary_key=True, index=True)
+    acknowledged_by: Mapped[uuid.UUID]
+    role: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -48,6 +48,7 @@ class CreatePermitBody(Body):
     work_start: time = time(8, 0)
     work_end: time = time(17, 0)
     extended_hours: bool = False
+    work_area_id: uuid.UUID | None = Field(None, description="where the work is; required to submit")
     form_data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -59,6 +60,7 @@ class UpdatePermitBody(Body):
     work_start: time | None = None
     work_end: time | None = None
     extended_hours: bool | None = None
+    work_area_id: uuid.UUID | None = None
     form_data: dict[str, Any] | None = Field(None, description="merged into the saved data; null clears a field")
 
 
@@ -82,6 +84,9 @@ class SignatureIn(Body):
 class ApproveBody(Body):
     signature: SignatureIn
     comment: Text | None = Field(None, max_length=2000)
+    simops_acknowledgement: Text | None = Field(
+        None, min_length=5, max_length=2000,
+        description="how the work is kept apart from other work in the area that a WARN rule names")
 
 
 class CloseBody(Body):
@@ -118,6 +123,64 @@ class PermitQuery(Body):
     sort: Literal["-submittedAt", "submittedAt", "status", "projectCode"] = "-submittedAt"
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=500)
+
+
+Coordinate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class Pin(Body):
+    type: Literal["pin"]
+    x: Coordinate
+    y: Coordinate
+
+
+class Polygon(Body):
+    type: Literal["polygon"]
+    points: list[tuple[Coordinate, Coordinate]] = Field(min_length=3, max_length=60)
+
+
+class AreaBody(Body):
+    project_id: uuid.UUID
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+    name: str = Field(min_length=2, max_length=200)
+    parent_id: uuid.UUID | None = None
+    shape: Pin | Polygon | None = Field(None, discriminator="type",
+                                        description="where it is on the site plan, from 0 to 1 of its width and height")
+
+
+class AreaPatch(Body):
+    name: str | None = Field(None, min_length=2, max_length=200)
+    parent_id: uuid.UUID | None = None
+    shape: Pin | Polygon | None = Field(None, discriminator="type")
+    is_active: bool | None = None
+
+
+class AreaQuery(Body):
+    project_id: uuid.UUID
+    include_inactive: bool = False
+
+
+class BoardQuery(Body):
+    project_id: uuid.UUID
+
+
+class PlanUploadBody(Body):
+    content_type: Literal["image/png", "image/jpeg"]
+    size: int = Field(gt=0, le=20 * 1024 * 1024)
+
+
+class PlanConfirmBody(Body):
+    key: str = Field(min_length=10, max_length=400)
+
+
+class MatrixRule(Body):
+    type_a: PermitType
+    type_b: PermitType
+    verdict: Literal["BLOCK", "WARN", "ALLOW"]
+
+
+class MatrixBody(Body):
+    rules: list[MatrixRule] = Field(min_length=1, max_length=10)
 
 
 EnergyType = Literal["ELECTRICAL", "MECHANICAL", "HYDRAULIC", "PNEUMATIC", "CHEMICAL", "THERMAL", "GRAVITY", "STORED"]
@@ -231,6 +294,83 @@ class PermitSummary(TypedDict):
     approvedAt: str | None
 
 
+class AreaRef(TypedDict):
+    id: str
+    code: str
+    name: str
+
+
+class AcknowledgementOut(TypedDict):
+    by: PersonOut
+    role: str
+    reason: str
+    at: str
+
+
+class ConflictOut(TypedDict):
+    permitId: str
+    number: str | None
+    title: str
+    type: str
+    status: str
+    verdict: Literal["BLOCK", "WARN"]
+    workArea: AreaRef | None
+    acknowledgement: AcknowledgementOut | None
+
+
+class AreaOut(TypedDict):
+    id: str
+    projectId: str
+    code: str
+    name: str
+    parentId: str | None
+    shape: dict[str, Any] | None
+    isActive: bool
+
+
+class BoardPermit(TypedDict):
+    id: str
+    number: str | None
+    title: str
+    type: str
+    status: str
+    workAreaId: str
+
+
+class BoardArea(AreaOut):
+    colour: Literal["red", "amber", "blue", "grey", "none"]
+    permits: list[BoardPermit]
+
+
+class PlanOut(TypedDict):
+    url: str
+    expiresIn: int
+    width: int
+    height: int
+    contentType: str
+    uploadedAt: str
+
+
+class BoardOut(TypedDict):
+    projectId: str
+    plan: PlanOut | None
+    areas: list[BoardArea]
+
+
+class PlanTicket(TypedDict):
+    key: str
+    url: str
+    headers: dict[str, str]
+    expiresIn: int
+
+
+class MatrixEntry(TypedDict):
+    typeA: str
+    typeB: str
+    verdict: str
+    isDefault: bool
+
+
 class SignatureOut(TypedDict):
     action: str
     userId: str
@@ -259,6 +399,9 @@ class PermitOut(PermitSummary):
     signatures: list[SignatureOut]
     allowedActions: list[str]
     suspendedAt: str | None
+    workAreaId: str | None
+    workArea: AreaRef | None
+    conflicts: list[ConflictOut]
     isolationRequired: bool
     gasTests: dict[str, Any] | None  # the gases its template version tests, their limits, the re-test interval
 
@@ -486,7 +629,8 @@ def permit_summary(permit: Permit | Row[Any]) -> PermitSummary:
     }
 
 
-def permit_out(permit: Permit, allowed_actions: list[str]) -> PermitOut:
+def permit_out(permit: Permit, allowed_actions: list[str], *, work_area: AreaRef | None,
+               conflicts: list[ConflictOut]) -> PermitOut:
     return {
         **permit_summary(permit),
         "templateVersionId": str(permit.template_version_id),
@@ -509,6 +653,9 @@ def permit_out(permit: Permit, allowed_actions: list[str]) -> PermitOut:
                         "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
         "allowedActions": allowed_actions,
         "suspendedAt": permit.suspended_at.isoformat() if permit.suspended_at else None,
+        "workAreaId": str(permit.work_area_id) if permit.work_area_id else None,
+        "workArea": work_area,
+        "conflicts": conflicts,
         "isolationRequired": bool((permit.template_version.schema.get("isolation") or {}).get("required")),
         "gasTests": permit.template_version.schema.get("gasTests"),
     }

@@ -25,6 +25,7 @@ from .effects import (
     record_rejection,
     resume_if_confirmed,
     safe_to_start,
+    simops_clear,
     start_daily_cycle,
 )
 from .states import (
@@ -76,15 +77,17 @@ CYCLE = {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t("submit", {DRAFT}, SUBMITTED, {RECEIVER}, owner_only=True, event=ev.PERMIT_SUBMITTED,
-       effect=check_and_number),
+       guards=(simops_clear(counting=1, acknowledge=False),), effect=check_and_number),
     _t("cancel", {DRAFT}, CANCELLED, {RECEIVER}, owner_only=True, event=ev.PERMIT_CANCELLED,
        effect=record_cancellation),
     _t("issuer_approve", {SUBMITTED}, ISSUER_APPROVED, {ISSUER}, member_only=True, not_requester=True,
-       signature=True, event=ev.PERMIT_ISSUER_APPROVED, effect=record_issuer_approval),
+       signature=True, event=ev.PERMIT_ISSUER_APPROVED, guards=(simops_clear(counting=2, acknowledge=True),),
+       effect=record_issuer_approval),
     _t("issuer_reject", {SUBMITTED}, REJECTED_ISSUER, {ISSUER}, member_only=True, not_requester=True,
        reason=True, event=ev.PERMIT_REJECTED, effect=record_rejection),
     _t("final_approve", {ISSUER_APPROVED}, APPROVED, {COORDINATOR}, not_requester=True, signature=True,
-       event=ev.PERMIT_APPROVED, effect=record_final_approval, then=start_daily_cycle, makes_pdf=True),
+       event=ev.PERMIT_APPROVED, guards=(simops_clear(counting=3, acknowledge=True),), effect=record_final_approval,
+       then=start_daily_cycle, makes_pdf=True),
     _t("final_reject", {ISSUER_APPROVED}, REJECTED_COORD, {COORDINATOR}, not_requester=True, reason=True,
        event=ev.PERMIT_REJECTED, effect=record_rejection),
     _t("revise", {REJECTED_ISSUER, REJECTED_COORD}, DRAFT, {RECEIVER}, owner_only=True),
@@ -92,8 +95,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        effect=record_cancellation),
     # The daily cycle (docs/domain.md, "Daily cycle"). SYSTEM steps are taken by the sweeps and by confirmations.
     _t("start_day", {APPROVED}, PENDING_DAILY, {SYSTEM}),
-    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event=ev.PERMIT_ACTIVATED, guards=(safe_to_start,),
-       effect=clear_suspension),
+    _t("activate", {PENDING_DAILY, SUSPENDED}, ACTIVE, {SYSTEM}, event=ev.PERMIT_ACTIVATED,
+       guards=(safe_to_start, simops_clear(counting=3, acknowledge=False)), effect=clear_suspension),
     _t("deadline_suspend", {PENDING_DAILY}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED,
        effect=record_deadline_suspension),
     _t("end_day", {ACTIVE}, PENDING_DAILY, {SYSTEM}),

@@ -24,12 +24,15 @@ log = logging.getLogger(__name__)
 DAILY_VERB = "daily-approve"
 
 
-def apply(step: table.Transition, act: effects.Act, *, details: dict[str, Any] | None = None) -> None:
-    """One step of the table on a permit whose row the caller holds locked: effect, state, audit, event, then."""
+def apply(step: table.Transition, act: effects.Act, *, details: dict[str, Any] | None = None,
+          guarded: bool = False) -> None:
+    """One step of the table on a permit whose row the caller holds locked: guards (unless the caller ran
+    them already), effect, state, audit, event, then."""
     permit = act.permit
     assert permit.status in step.sources, (step.action, permit.status)
-    for guard in step.guards:
-        guard(act)
+    if not guarded:
+        for guard in step.guards:
+            guard(act)
     if step.effect is not None:
         step.effect(act)
     previous = permit.status
@@ -66,7 +69,7 @@ def allowed_actions(actor: Actor, permit: Permit) -> list[str]:
 
 def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | None = None,
                signature_b64: str | None = None, signature_id: uuid.UUID | None = None,
-               comment: str | None = None) -> Permit:
+               comment: str | None = None, acknowledgement: str | None = None) -> Permit:
     """Apply one verb of the API through the lifecycle table, atomically."""
     permit = visible_permit(actor, permit_id, lock=True)  # the row lock serialises racing approvers
     allowed_roles = {role for action in table.VERBS[verb] for role in table.BY_ACTION[action].roles}
@@ -88,10 +91,13 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
     if step.reason and not reason:
         raise ValidationFailed([field_error("reason", "a reason is required")])
     now = clock.now()
+    act = effects.Act(permit, now, actor, reason=reason, comment=comment, acknowledgement=acknowledgement)
+    for guard in step.guards:  # before the signature is stored: a refused step leaves nothing behind
+        guard(act)
     signature_meta: dict[str, Any] = {}
     if step.signature:
         signature_meta = _sign(permit, step, actor, now, signature_b64, signature_id)
-    apply(step, effects.Act(permit, now, actor, reason=reason, comment=comment), details=signature_meta)
+    apply(step, act, details=signature_meta, guarded=True)
     db.session.commit()
     # After the commit, nothing may fail the action: the event is in the outbox, the PDF is made on demand.
     if step.event:

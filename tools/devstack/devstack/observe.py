@@ -36,3 +36,16 @@ def emails_about(mail_dir: str | Path, number: str, *, phrase: str = "", to: str
             text = body.get_content() if body is not None else ""
             found.append((recipient, subject, text))
     return found
+
+
+def qr_codes_of_pdf(data: bytes) -> list[str]:
+    """What the QR codes on a PDF's first page say (read back as a phone camera would)."""
+    import io
+
+    import pypdf
+    import zxingcpp
+    from PIL import Image
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return [r.text for image in reader.pages[0].images
+            for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))]

@@ -124,7 +124,8 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         env["JWT_PRIVATE_KEY"] = endpoints.jwt_private_key_file
     if service.name == "permits":
         env.update(AUTH_URL=endpoints.service_url("auth"), FILES_URL=endpoints.service_url("files"),
-                   NOTIFICATIONS_URL=endpoints.service_url("notifications"))
+                   NOTIFICATIONS_URL=endpoints.service_url("notifications"),
+                   VERIFY_LINK_SECRET=str(Path(endpoints.jwt_public_key_file).parent / "verify-link-secret"))
     if service.name == "files":
         env.update(
             AUTH_URL=endpoints.service_url("auth"),

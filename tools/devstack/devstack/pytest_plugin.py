@@ -92,6 +92,8 @@ def service_env(engines: TestEngines, service: str, *, database: bool = True, **
     }
     if database:
         env["DATABASE_URL"] = engines.service_database(service)
+    if service == "permits":
+        env["VERIFY_LINK_SECRET"] = str(Path(engines.public_key).parent / "verify-link-secret")
     env.update(extra)
     return env
 

@@ -33,10 +33,23 @@ def complete_confined_space() -> dict[str, Any]:
 FORMS = {"HW": complete_hot_work, "CSE": complete_confined_space}
 
 
+def new_work_area(manager: Any, project_id: str, name: str = "Test area", parent_id: str | None = None) -> str:
+    """A fresh work area of a project, made through the API by a coordinator or an administrator: permits in
+    it meet no other test's permits, so no SIMOPS rule stands between them (unless a test wants one)."""
+    import uuid
+
+    answer = manager.post("/work-areas", json={"projectId": project_id, "code": f"T-{uuid.uuid4().hex[:10]}",
+                                               "name": name, "parentId": parent_id})
+    assert answer.status_code == 201, answer.text
+    area: str = answer.json()["data"]["id"]
+    return area
+
+
 def approved_sample(receiver: Any, issuer: Any, coordinator: Any, project_id: str, start: datetime,
-                      title: str, *, kind: str = "HW") -> dict[str, Any]:
+                    title: str, *, kind: str = "HW", area_id: str | None = None) -> dict[str, Any]:
     """A permit (hot work unless told) taken through the API to final approval, valid from an hour before
-    start for two days: once approved, its daily cycle has begun. The three are API clients of the roles."""
+    start for two days: once approved, its daily cycle has begun. The three are API clients of the roles;
+    it is worked in a fresh area of its own unless one is given."""
     from .images import png_base64
 
     signature = {"imageBase64": png_base64()}
@@ -44,6 +57,7 @@ def approved_sample(receiver: Any, issuer: Any, coordinator: Any, project_id: st
     permit = receiver.post("/permits", json={
         "templateId": template, "projectId": project_id, "title": title,
         "validFrom": (start - timedelta(hours=1)).isoformat(), "validTo": (start + timedelta(days=2)).isoformat(),
+        "workAreaId": area_id or new_work_area(coordinator, project_id),
         "formData": FORMS[kind]()}).json()["data"]
     for api, verb, body in ((receiver, "submit", None), (issuer, "approve", {"signature": signature}),
                             (coordinator, "approve", {"signature": signature})):

@@ -1,6 +1,7 @@
 """Render the printable permit (docs/domain.md, "Permit PDF") with ReportLab: header, number, project, type,
-validity and hours, the form in template section order, signatures with name, role and time, the daily confirmation
-table, attached files, close-out notes, and a QR code linking to the digital permit."""
+validity and hours, the work area, the form in template section order, signatures with name, role and time,
+the daily confirmation table, isolations and gas tests, attached files, close-out notes, and a QR code that
+opens the public check of the permit."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class PermitDocument:
     files: list[dict[str, Any]] = field(default_factory=list)
     closeout_notes: str | None = None
     generated_at: datetime | None = None
+    work_area: str | None = None
     isolations: Sequence[Mapping[str, Any]] = field(default_factory=list)  # certificates, as the API shows them
     gas_readings: Sequence[Mapping[str, Any]] = field(default_factory=list)
 
@@ -136,6 +138,7 @@ def render(doc: PermitDocument) -> bytes:
     facts = [
         ["Project", f"{doc.project_code} — {doc.project_name}"],
         ["Permit type", TYPE_NAMES.get(doc.type, doc.type)],
+        ["Work area", doc.work_area or "—"],
         ["Valid from", _local(doc.valid_from, doc.timezone)],
         ["Valid to", _local(doc.valid_to, doc.timezone)],
         ["Daily work hours", doc.work_hours + (" (extended hours)" if doc.extended_hours else "")],

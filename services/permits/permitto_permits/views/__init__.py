@@ -6,12 +6,16 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
+    from .areas import bp as areas_bp
     from .internal import bp as internal_bp
     from .isolation import bp as isolation_bp
     from .permits import bp as permits_bp
     from .templates import bp as templates_bp
+    from .verify import bp as verify_bp
 
     app.register_blueprint(internal_bp)
     app.register_blueprint(templates_bp)
     app.register_blueprint(permits_bp)
     app.register_blueprint(isolation_bp)
+    app.register_blueprint(areas_bp)
+    app.register_blueprint(verify_bp)

@@ -13,9 +13,11 @@ from permitto_common.openapi import documented
 from permitto_common.security import ADMIN, COORDINATOR, require_auth
 from permitto_common.validation import parse_body, parse_query
 
-from .. import access, analytics, audit, daily_service, documents, drafts, listing, transitions
+from .. import access, analytics, audit, daily_service, documents, drafts, listing, simops, transitions
 from ..access import Actor
-from ..models import Permit
+from ..areas import area_ref
+from ..extensions import db
+from ..models import Permit, WorkArea
 from ..schemas import (
     AnalyticsOut,
     AnalyticsQuery,
@@ -45,7 +47,9 @@ bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
 def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    response = success(permit_out(permit, transitions.allowed_actions(actor, permit)), status=status)
+    area = db.session.get(WorkArea, permit.work_area_id) if permit.work_area_id else None
+    response = success(permit_out(permit, transitions.allowed_actions(actor, permit), work_area=area_ref(area),
+                                  conflicts=simops.conflicts_out(permit)), status=status)  # type: ignore[arg-type]
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
@@ -150,7 +154,8 @@ def submit(permit_id: uuid.UUID) -> Response:
 def approve(permit_id: uuid.UUID) -> Response:
     body = parse_body(ApproveBody)
     return _act(permit_id, "approve", signature_b64=body.signature.image_base64,
-                signature_id=body.signature.signature_id, comment=body.comment)
+                signature_id=body.signature.signature_id, comment=body.comment,
+                acknowledgement=body.simops_acknowledgement)
 
 
 @bp.post("/<uuid:permit_id>/reject")

@@ -1,0 +1,202 @@
+"""Work areas and the site plan (docs/domain.md, "Work areas"): each project's areas, nested, drawn on
+its plan as a pin or a polygon; the plan image itself lives in object storage through the files service.
+The live board colours each area by the most severe live permit in it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from permitto_common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+
+from . import clock
+from .access import Actor, visibility_filter
+from .directory import directory
+from .extensions import db, files
+from .models import Permit, SitePlan, WorkArea
+from .schemas import AreaBody, AreaPatch, AreaRef, PlanConfirmBody, PlanUploadBody
+from .states import ACTIVE, ADMIN, APPROVED, COORDINATOR, ISSUER_APPROVED, PENDING_DAILY, SUBMITTED, SUSPENDED
+
+# Permits whose work is on or coming: what SIMOPS and the board weigh (drafts and rejected ones are not
+# permits yet; waiting for close-out, the crew has signed off).
+LIVE = (SUBMITTED, ISSUER_APPROVED, APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED)
+# The board's colour of an area: its most severe live permit's (work stopped beats work going on).
+SEVERITY = {SUSPENDED: 4, ACTIVE: 3, PENDING_DAILY: 2, APPROVED: 2, ISSUER_APPROVED: 1, SUBMITTED: 1}
+COLOUR = {4: "red", 3: "amber", 2: "blue", 1: "grey", 0: "none"}
+
+
+def _may_see_project(actor: Actor, project_id: uuid.UUID) -> bool:
+    return actor.role in (ADMIN, COORDINATOR) or project_id in actor.project_ids()
+
+
+def _manager(actor: Actor, doing: str) -> None:
+    """Work areas and the site plan are the site's layout: coordinators and administrators keep them."""
+    if actor.role not in (ADMIN, COORDINATOR):
+        raise Forbidden(f"Only a coordinator or an administrator may {doing}.")
+
+
+def project_areas(project_id: uuid.UUID, *, include_inactive: bool = True) -> list[WorkArea]:
+    stmt = select(WorkArea).where(WorkArea.project_id == project_id).order_by(WorkArea.code)
+    if not include_inactive:
+        stmt = stmt.where(WorkArea.is_active.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def list_areas(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[WorkArea]:
+    if not _may_see_project(actor, project_id):
+        raise NotFound("No such project.")
+    return project_areas(project_id, include_inactive=include_inactive)
+
+
+def related(area_id: uuid.UUID, areas: Sequence[WorkArea]) -> set[uuid.UUID]:
+    """The area, everything inside it and everything it is inside: where work counts as "the same area"."""
+    parent = {a.id: a.parent_id for a in areas}
+    ancestors: set[uuid.UUID] = set()
+    at: uuid.UUID | None = area_id
+    while at is not None and at not in ancestors:
+        ancestors.add(at)
+        at = parent.get(at)
+    return ancestors | related_down(area_id, areas)
+
+
+def _check_parent(project_id: uuid.UUID, area_id: uuid.UUID | None, parent_id: uuid.UUID | None) -> None:
+    if parent_id is None:
+        return
+    areas = project_areas(project_id)
+    if parent_id not in {a.id for a in areas}:
+        raise ValidationFailed([field_error("parentId", "is not an area of this project")])
+    if area_id is not None:
+        parent = {a.id: a.parent_id for a in areas}
+        at: uuid.UUID | None = parent_id
+        while at is not None:
+            if at == area_id:
+                raise ValidationFailed([field_error("parentId", "would put the area inside itself")])
+            at = parent.get(at)
+
+
+def create_area(actor: Actor, body: AreaBody) -> WorkArea:
+    _manager(actor, "define work areas")
+    if directory().project(body.project_id) is None:
+        raise ValidationFailed([field_error("projectId", "no such project")])
+    _check_parent(body.project_id, None, body.parent_id)
+    if db.session.scalar(select(WorkArea.id).where(WorkArea.project_id == body.project_id,
+                                                   WorkArea.code == body.code)):
+        raise Conflict(f"The code {body.code} is already used in this project.", code="DUPLICATE_CODE",
+                       details=[field_error("code", "is already used in this project")])
+    area = WorkArea(project_id=body.project_id, code=body.code, name=body.name, parent_id=body.parent_id,
+                    shape=body.shape.model_dump() if body.shape else None, created_by=actor.id)
+    db.session.add(area)
+    db.session.commit()
+    return area
+
+
+def update_area(actor: Actor, area_id: uuid.UUID, body: AreaPatch) -> WorkArea:
+    area = db.session.get(WorkArea, area_id, with_for_update=True)
+    if area is None or not _may_see_project(actor, area.project_id):
+        raise NotFound("No such work area.")
+    _manager(actor, "change work areas")
+    changes = body.model_dump(exclude_unset=True)
+    if "parent_id" in changes:
+        _check_parent(area.project_id, area.id, body.parent_id)
+        area.parent_id = body.parent_id
+    if "shape" in changes:
+        area.shape = body.shape.model_dump() if body.shape else None
+    for name in ("name", "is_active"):
+        if changes.get(name) is not None:
+            setattr(area, name, changes[name])
+    db.session.commit()
+    return area
+
+
+def area_for_permit(project_id: uuid.UUID, area_id: uuid.UUID | None) -> WorkArea | None:
+    """The work area a permit names: an active area of the permit's own project (422 otherwise)."""
+    if area_id is None:
+        return None
+    area = db.session.get(WorkArea, area_id)
+    if area is None or area.project_id != project_id or not area.is_active:
+        raise ValidationFailed([field_error("workAreaId", "is not an active work area of this project")])
+    return area
+
+
+# -- the site plan -----------------------------------------------------------------------------------
+def plan_upload(actor: Actor, project_id: uuid.UUID, body: PlanUploadBody) -> dict[str, Any]:
+    _manager(actor, "upload the site plan")
+    if directory().project(project_id) is None:
+        raise NotFound("No such project.")
+    data: dict[str, Any] = files.post(f"/internal/site-plans/{project_id}/upload-url",
+                                      json_body={"contentType": body.content_type, "size": body.size}).body["data"]
+    return data
+
+
+def plan_confirm(actor: Actor, project_id: uuid.UUID, body: PlanConfirmBody) -> SitePlan:
+    _manager(actor, "upload the site plan")
+    if not body.key.startswith(f"plans/{project_id}/"):
+        raise ValidationFailed([field_error("key", "is not an upload of this project's plan")])
+    checked = files.post(f"/internal/site-plans/{project_id}/confirm", json_body={"key": body.key},
+                         handles=(422,))
+    if checked.status == 422:
+        raise ValidationFailed(checked.body["error"]["details"], checked.body["error"]["message"])
+    meta = checked.body["data"]
+    plan = db.session.get(SitePlan, project_id, with_for_update=True) or SitePlan(project_id=project_id)
+    plan.storage_key, plan.content_type = meta["key"], meta["contentType"]
+    plan.width, plan.height, plan.uploaded_by, plan.uploaded_at = meta["width"], meta["height"], actor.id, clock.now()
+    db.session.add(plan)
+    db.session.commit()
+    return plan
+
+
+def plan_out(plan: SitePlan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    link = files.get("/internal/site-plans/link", params={"key": plan.storage_key}).body["data"]
+    return {"url": link["url"], "expiresIn": link["urlExpiresIn"], "width": plan.width, "height": plan.height,
+            "contentType": plan.content_type, "uploadedAt": plan.uploaded_at.isoformat()}
+
+
+# -- the live board ----------------------------------------------------------------------------------
+def board(actor: Actor, project_id: uuid.UUID) -> dict[str, Any]:
+    """Each area with the live permits in it (the ones this person may see) and its colour; the plan."""
+    if not _may_see_project(actor, project_id):
+        raise NotFound("No such project.")
+    areas = project_areas(project_id, include_inactive=False)
+    permits = db.session.scalars(visibility_filter(actor, select(Permit)).where(
+        Permit.project_id == project_id, Permit.status.in_(LIVE), Permit.work_area_id.is_not(None))).all()
+    by_area: dict[uuid.UUID, list[Permit]] = {}
+    for permit in permits:
+        by_area.setdefault(permit.work_area_id, []).append(permit)
+    out = []
+    for area in areas:
+        inside = [p for a in related_down(area.id, areas) for p in by_area.get(a, [])]
+        level = max((SEVERITY[p.status] for p in inside), default=0)
+        out.append({**area_out(area), "colour": COLOUR[level],
+                    "permits": [{"id": str(p.id), "number": p.number, "title": p.title, "type": p.type,
+                                 "status": p.status, "workAreaId": str(p.work_area_id)} for p in inside]})
+    return {"projectId": str(project_id), "plan": plan_out(db.session.get(SitePlan, project_id)), "areas": out}
+
+
+def related_down(area_id: uuid.UUID, areas: Sequence[WorkArea]) -> set[uuid.UUID]:
+    """The area and everything inside it (a building is as red as its worst floor)."""
+    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for a in areas:
+        children.setdefault(a.parent_id, []).append(a.id)
+    found, todo = {area_id}, [area_id]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def area_ref(area: WorkArea | None) -> AreaRef | None:
+    """How a permit names its area: enough to read it without another call."""
+    return {"id": str(area.id), "code": area.code, "name": area.name} if area else None
+
+
+def area_out(area: WorkArea) -> dict[str, Any]:
+    return {"id": str(area.id), "projectId": str(area.project_id), "code": area.code, "name": area.name,
+            "parentId": str(area.parent_id) if area.parent_id else None, "shape": area.shape,
+            "isActive": area.is_active}
