@@ -7,7 +7,7 @@ import { onOutboxChange, startSync } from "./lib/drafts";
 import { useLive } from "./lib/live";
 import { pending } from "./lib/outbox";
 import { match, navigate, useLocation } from "./lib/router";
-import { loadMe, PROJECT_KEY, ROLE_WORDS, SessionContext, type Session } from "./lib/session";
+import { loadMe, PROJECT_KEY, ROLE_WORDS, SessionContext, useSession, type Session } from "./lib/session";
 import { ChangePassword, ForgotPassword, SetPassword, SignIn } from "./screens/Auth";
 import { Home } from "./screens/Home";
 import { PermitWizard } from "./screens/NewPermit";
@@ -15,6 +15,7 @@ import { Notifications, Settings } from "./screens/Notifications";
 import { PermitDetail } from "./screens/PermitDetail";
 import { PermitList } from "./screens/PermitList";
 import { IsolationLibrary } from "./screens/Safety";
+import { Site } from "./screens/Site";
 
 function useOnline(): boolean {
   const [online, setOnline] = useState(navigator.onLine);
@@ -40,6 +41,7 @@ function useUnsent(): number {
 
 function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams; onEnded(m: string): void }) {
   let params: Record<string, string> | null;
+  const { project } = useSession();  // the header's project switcher: screens of one project follow it
   if (path === "/" || path === "/home") return <Home />;
   if (path === "/permits") return <PermitList />;
   if (path === "/permits/new") {
@@ -49,7 +51,8 @@ function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams
   if ((params = match("/permits/:id/edit", path))) return <PermitWizard permitId={params.id} key={params.id} />;
   if ((params = match("/permits/:id", path))) return <PermitDetail id={params.id!} />;
   if (path === "/notifications") return <Notifications />;
-  if (path === "/isolation-points") return <IsolationLibrary />;
+  if (path === "/isolation-points") return <IsolationLibrary key={project?.id ?? "all"} />;
+  if (path === "/site") return <Site key={project?.id ?? "all"} />;
   if (path === "/settings") return <Settings />;
   if (path === "/change-password") return <ChangePassword onEnded={onEnded} />;
   if (path === "/set-password") {
@@ -144,6 +147,7 @@ export function App({ update }: { update: (() => void) | null }) {
       <nav class="bottom" aria-label="Main">
         <Link to="/" class={path === "/" ? "active" : ""}>Home</Link>
         <Link to="/permits" class={path.startsWith("/permits") && path !== "/permits/new" ? "active" : ""}>Permits</Link>
+        <Link to="/site" class={path === "/site" ? "active" : ""}>Site</Link>
         {me!.role === "RECEIVER" ? <Link to="/permits/new" class={path === "/permits/new" ? "active" : ""}>New</Link> : null}
         {me!.role === "COORDINATOR" || me!.role === "ISSUER" ? (
           <Link to="/isolation-points" class={path === "/isolation-points" ? "active" : ""} label="Isolation points">Points</Link>) : null}

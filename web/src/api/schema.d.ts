@@ -1074,6 +1074,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/simops-matrix/{project_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's SIMOPS matrix: the verdict of every pair of permit types */
+        get: operations["get_simops_matrix_project_id"];
+        /** Change verdicts of the SIMOPS matrix (coordinator, administrator) */
+        put: operations["put_simops_matrix_project_id"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/site-plans/{project_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's site plan: a short-lived link to the image and its size */
+        get: operations["get_site_plans_project_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/site-plans/{project_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make the uploaded image the project's site plan */
+        post: operations["post_site_plans_project_id_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/site-plans/{project_id}/upload-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A presigned URL to PUT the site plan image to (PNG or JPEG) */
+        post: operations["post_site_plans_project_id_upload_url"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/templates": {
         parameters: {
             query?: never;
@@ -1216,10 +1285,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/verify/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Is this permit valid right now? (public: the token of its QR code) */
+        get: operations["get_verify_token"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's work areas */
+        get: operations["get_work_areas"];
+        put?: never;
+        /** Add a work area (coordinator, administrator) */
+        post: operations["post_work_areas"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-areas/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live board: each area coloured by its most severe live permit, and the plan */
+        get: operations["get_work_areas_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-areas/{area_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename, move, place on the plan or retire a work area */
+        patch: operations["patch_work_areas_area_id"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcknowledgementOut */
+        AcknowledgementOut: {
+            /** At */
+            at: string;
+            by: components["schemas"]["PersonOut"];
+            /** Reason */
+            reason: string;
+            /** Role */
+            role: string;
+        };
         /** ActorOut */
         ActorOut: {
             /** Id */
@@ -1273,6 +1421,99 @@ export interface components {
              */
             comment?: string | null;
             signature: components["schemas"]["SignatureIn"];
+            /**
+             * Simopsacknowledgement
+             * @description how the work is kept apart from other work in the area that a WARN rule names
+             * @default null
+             */
+            simopsAcknowledgement?: string | null;
+        };
+        /** AreaBody */
+        AreaBody: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Parentid
+             * @default null
+             */
+            parentId?: string | null;
+            /**
+             * Projectid
+             * Format: uuid
+             */
+            projectId: string;
+            /**
+             * Shape
+             * @description where it is on the site plan, from 0 to 1 of its width and height
+             * @default null
+             */
+            shape?: (components["schemas"]["Pin"] | components["schemas"]["Polygon"]) | null;
+        };
+        /** AreaOut */
+        AreaOut: {
+            /** Code */
+            code: string;
+            /** Id */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Name */
+            name: string;
+            /** Parentid */
+            parentId: string | null;
+            /** Projectid */
+            projectId: string;
+            /** Shape */
+            shape: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** AreaPatch */
+        AreaPatch: {
+            /**
+             * Isactive
+             * @default null
+             */
+            isActive?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Parentid
+             * @default null
+             */
+            parentId?: string | null;
+            /**
+             * Shape
+             * @default null
+             */
+            shape?: (components["schemas"]["Pin"] | components["schemas"]["Polygon"]) | null;
+        };
+        /** AreaQuery */
+        AreaQuery: {
+            /**
+             * Includeinactive
+             * @default false
+             */
+            includeInactive?: boolean;
+            /**
+             * Projectid
+             * Format: uuid
+             */
+            projectId: string;
+        };
+        /** AreaRef */
+        AreaRef: {
+            /** Code */
+            code: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
         };
         /** AssignBody */
         AssignBody: {
@@ -1294,6 +1535,63 @@ export interface components {
             projectId: string;
             /** Userid */
             userId: string;
+        };
+        /** BoardArea */
+        BoardArea: {
+            /** Code */
+            code: string;
+            /**
+             * Colour
+             * @enum {string}
+             */
+            colour: "red" | "amber" | "blue" | "grey" | "none";
+            /** Id */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Name */
+            name: string;
+            /** Parentid */
+            parentId: string | null;
+            /** Permits */
+            permits: components["schemas"]["BoardPermit"][];
+            /** Projectid */
+            projectId: string;
+            /** Shape */
+            shape: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** BoardOut */
+        BoardOut: {
+            /** Areas */
+            areas: components["schemas"]["BoardArea"][];
+            plan: components["schemas"]["PlanOut"] | null;
+            /** Projectid */
+            projectId: string;
+        };
+        /** BoardPermit */
+        BoardPermit: {
+            /** Id */
+            id: string;
+            /** Number */
+            number: string | null;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            /** Workareaid */
+            workAreaId: string;
+        };
+        /** BoardQuery */
+        BoardQuery: {
+            /**
+             * Projectid
+             * Format: uuid
+             */
+            projectId: string;
         };
         /** BulkDailyBody */
         BulkDailyBody: {
@@ -1452,6 +1750,26 @@ export interface components {
             /** Userid */
             userId: string | null;
         };
+        /** ConflictOut */
+        ConflictOut: {
+            acknowledgement: components["schemas"]["AcknowledgementOut"] | null;
+            /** Number */
+            number: string | null;
+            /** Permitid */
+            permitId: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "BLOCK" | "WARN";
+            workArea: components["schemas"]["AreaRef"] | null;
+        };
         /** CreatePermitBody */
         CreatePermitBody: {
             /**
@@ -1486,6 +1804,12 @@ export interface components {
              * Format: date-time
              */
             validTo: string;
+            /**
+             * Workareaid
+             * @description where the work is; required to submit
+             * @default null
+             */
+            workAreaId?: string | null;
             /**
              * Workend
              * Format: time
@@ -1779,6 +2103,40 @@ export interface components {
             /** Marked */
             marked: number;
         };
+        /** MatrixBody */
+        MatrixBody: {
+            /** Rules */
+            rules: components["schemas"]["MatrixRule"][];
+        };
+        /** MatrixEntry */
+        MatrixEntry: {
+            /** Isdefault */
+            isDefault: boolean;
+            /** Typea */
+            typeA: string;
+            /** Typeb */
+            typeB: string;
+            /** Verdict */
+            verdict: string;
+        };
+        /** MatrixRule */
+        MatrixRule: {
+            /**
+             * Typea
+             * @enum {string}
+             */
+            typeA: "HW" | "CSE" | "WAH" | "EW";
+            /**
+             * Typeb
+             * @enum {string}
+             */
+            typeB: "HW" | "CSE" | "WAH" | "EW";
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "BLOCK" | "WARN" | "ALLOW";
+        };
         /** MeOut */
         MeOut: {
             /** Createdat */
@@ -1875,6 +2233,45 @@ export interface components {
             /** Permits */
             permits: components["schemas"]["PermitSummary"][];
         };
+        /** PermitCheck */
+        PermitCheck: {
+            /** Checkedat */
+            checkedAt: string;
+            /** Colour */
+            colour: string;
+            /** Company */
+            company: string | null;
+            /** Headline */
+            headline: string;
+            /** Holderfirstname */
+            holderFirstName: string | null;
+            /** Lastconfirmedat */
+            lastConfirmedAt: string | null;
+            /** Meaning */
+            meaning: string;
+            /** Number */
+            number: string;
+            /** Projectcode */
+            projectCode: string;
+            /** Projectname */
+            projectName: string | null;
+            /** Status */
+            status: string;
+            /** Timezone */
+            timezone: string;
+            /** Type */
+            type: string;
+            /** Typename */
+            typeName: string;
+            /** Validfrom */
+            validFrom: string;
+            /** Validto */
+            validTo: string;
+            /** Workarea */
+            workArea: string | null;
+            /** Workhours */
+            workHours: string;
+        };
         /** PermitOut */
         PermitOut: {
             /** Allowedactions */
@@ -1891,6 +2288,8 @@ export interface components {
             closedBy: string | null;
             /** Closeoutnotes */
             closeoutNotes: string | null;
+            /** Conflicts */
+            conflicts: components["schemas"]["ConflictOut"][];
             /** Createdat */
             createdAt: string;
             /** Expirywarnedat */
@@ -1953,6 +2352,9 @@ export interface components {
             validTo: string;
             /** Version */
             version: number;
+            workArea: components["schemas"]["AreaRef"] | null;
+            /** Workareaid */
+            workAreaId: string | null;
             /** Workend */
             workEnd: string;
             /** Workstart */
@@ -2052,6 +2454,61 @@ export interface components {
             /** Name */
             name: string | null;
         };
+        /** Pin */
+        Pin: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pin";
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /** PlanConfirmBody */
+        PlanConfirmBody: {
+            /** Key */
+            key: string;
+        };
+        /** PlanOut */
+        PlanOut: {
+            /** Contenttype */
+            contentType: string;
+            /** Expiresin */
+            expiresIn: number;
+            /** Height */
+            height: number;
+            /** Uploadedat */
+            uploadedAt: string;
+            /** Url */
+            url: string;
+            /** Width */
+            width: number;
+        };
+        /** PlanTicket */
+        PlanTicket: {
+            /** Expiresin */
+            expiresIn: number;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /** Key */
+            key: string;
+            /** Url */
+            url: string;
+        };
+        /** PlanUploadBody */
+        PlanUploadBody: {
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "image/png" | "image/jpeg";
+            /** Size */
+            size: number;
+        };
         /** PointBody */
         PointBody: {
             /** Description */
@@ -2147,6 +2604,19 @@ export interface components {
              * Format: uuid
              */
             projectId: string;
+        };
+        /** Polygon */
+        Polygon: {
+            /** Points */
+            points: [
+                number,
+                number
+            ][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "polygon";
         };
         /** PreferencesBody */
         PreferencesBody: {
@@ -2516,6 +2986,11 @@ export interface components {
              * @default null
              */
             version?: number | null;
+            /**
+             * Workareaid
+             * @default null
+             */
+            workAreaId?: string | null;
             /**
              * Workend
              * @default null
@@ -5290,6 +5765,193 @@ export interface operations {
             };
         };
     };
+    get_simops_matrix_project_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A project's SIMOPS matrix: the verdict of every pair of permit types */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["MatrixEntry"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_simops_matrix_project_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatrixBody"];
+            };
+        };
+        responses: {
+            /** @description Change verdicts of the SIMOPS matrix (coordinator, administrator) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["MatrixEntry"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_site_plans_project_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A project's site plan: a short-lived link to the image and its size */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PlanOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_site_plans_project_id_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanConfirmBody"];
+            };
+        };
+        responses: {
+            /** @description Make the uploaded image the project's site plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PlanOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_site_plans_project_id_upload_url: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanUploadBody"];
+            };
+        };
+        responses: {
+            /** @description A presigned URL to PUT the site plan image to (PNG or JPEG) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PlanTicket"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_templates: {
         parameters: {
             query?: {
@@ -5715,6 +6377,188 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["ProjectOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_verify_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Is this permit valid right now? (public: the token of its QR code) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PermitCheck"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_work_areas: {
+        parameters: {
+            query: {
+                projectId: string;
+                includeInactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A project's work areas */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AreaOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_work_areas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AreaBody"];
+            };
+        };
+        responses: {
+            /** @description Add a work area (coordinator, administrator) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AreaOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_work_areas_board: {
+        parameters: {
+            query: {
+                projectId: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The live board: each area coloured by its most severe live permit, and the plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["BoardOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_work_areas_area_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                area_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AreaPatch"];
+            };
+        };
+        responses: {
+            /** @description Rename, move, place on the plan or retire a work area */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AreaOut"];
                         /** @constant */
                         success: true;
                     };

@@ -16,6 +16,7 @@ export interface LocalDraft {
   validTo: string;
   workStart?: string; // "08:00": the daily cycle's start and end, in the project's zone
   workEnd?: string;
+  workAreaId?: string | null; // where the work is: required to submit
   formData: Record<string, unknown>;
   updatedAt: number;
   problems?: Record<string, string>; // the API's reasons for the last refused save, by field

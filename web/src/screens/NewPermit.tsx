@@ -2,7 +2,7 @@
 // Each step is saved as it is left, through the outbox: with no connection the draft and its saves wait
 // in IndexedDB, marked "not yet sent", and go out by themselves when the connection returns.
 import { useEffect, useState } from "preact/hooks";
-import { api, newKey, unwrap, type Permit, type Template } from "../api/client";
+import { api, newKey, unwrap, type Permit, type Schemas, type Template } from "../api/client";
 import { ApiError, OfflineError, messageOf } from "../api/errors";
 import { FormField } from "../components/FormField";
 import { Alert, ErrorText, Spinner, TextInput } from "../components/ui";
@@ -47,6 +47,52 @@ async function templates(): Promise<Template[]> {
   }
 }
 
+export type Area = Schemas["AreaOut"];
+
+/** A project's active work areas; kept on the phone too, so a permit can be started with no signal. */
+export async function workAreas(projectId: string): Promise<Area[]> {
+  const key = `areas:${projectId}`;
+  try {
+    const list = await unwrap(api.GET("/api/v1/work-areas", { params: { query: { projectId } } }));
+    await cachePut(key, list);
+    return list;
+  } catch (error) {
+    const kept = await cacheGet<Area[]>(key);
+    if (error instanceof OfflineError && kept) return kept;
+    throw error;
+  }
+}
+
+/** Areas in the order of the site (each after its parent), named with the path to them. */
+export function areaChoices(list: Area[]): { id: string; label: string }[] {
+  const byId = new Map(list.map((a) => [a.id, a]));
+  const path = (a: Area): string => {
+    const parent = a.parentId ? byId.get(a.parentId) : undefined;
+    return parent ? `${path(parent)} › ${a.name}` : a.name;
+  };
+  return list.map((a) => ({ id: a.id, label: `${path(a)} (${a.code})` })).sort((x, y) => x.label.localeCompare(y.label));
+}
+
+export function AreaSelect({ projectId, value, error, onChange }: {
+  projectId: string; value?: string | null | undefined; error?: string | undefined; onChange?(id: string): void;
+}) {
+  const [list, setList] = useState<Area[] | null>(null);
+  useEffect(() => { setList(null); void workAreas(projectId).then(setList).catch(() => setList([])); }, [projectId]);
+  return (
+    <div class={`field${error ? " has-error" : ""}`}>
+      <label for="f-workAreaId">Work area<span class="req" aria-hidden="true"> *</span></label>
+      <p class="help" id="f-workAreaId-help">Where the work is: other permits in the same place at the same time are checked.</p>
+      <select id="f-workAreaId" name="workAreaId" value={value ?? ""} aria-invalid={error ? "true" : undefined}
+        aria-describedby={error ? "f-workAreaId-error" : "f-workAreaId-help"}
+        onChange={(e) => onChange?.(e.currentTarget.value)}>
+        <option value="">{list === null ? "Loading the areas…" : "Choose the work area"}</option>
+        {list ? areaChoices(list).map((a) => <option value={a.id} key={a.id}>{a.label}</option>) : null}
+      </select>
+      <ErrorText id="f-workAreaId-error" message={error} />
+    </div>
+  );
+}
+
 /** "YYYY-MM-DDTHH:00" on a day from now, in the project's zone (the API reads it as the project's time). */
 function dayAt(daysFromNow: number, hour: number, timeZone: string): string {
   const date = localInput(new Date(Date.now() + daysFromNow * 86_400_000).toISOString(), timeZone).slice(0, 10);
@@ -76,11 +122,12 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
       if (!get("validTo")) problems.validTo = "is required";
       if (!get("workStart")) problems.workStart = "is required";
       if (!get("workEnd")) problems.workEnd = "is required";
+      if (!get("workAreaId")) problems.workAreaId = "Work area: is required";
       if (Object.keys(problems).length) { setFields(problems); return; }
       onStart({
         localId: newKey(), projectId, templateId: get("templateId"), title: get("title").trim(),
         validFrom: get("validFrom"), validTo: get("validTo"), workStart: get("workStart"), workEnd: get("workEnd"),
-        formData: {}, updatedAt: Date.now(),
+        workAreaId: get("workAreaId"), formData: {}, updatedAt: Date.now(),
       });
     }}>
       <Alert>{error}</Alert>
@@ -90,6 +137,7 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
           {projects.map((p) => <option value={p.id} key={p.id}>{p.code} · {p.name}</option>)}
         </select>
       </div>
+      <AreaSelect projectId={projectId} error={fields.workAreaId} key={projectId} />
       <fieldset class={`field${fields.templateId ? " has-error" : ""}`}>
         <legend>Type of work<span class="req" aria-hidden="true"> *</span></legend>
         <div class="choices">
@@ -150,7 +198,7 @@ export function PermitWizard({ permitId, localId }: { permitId?: string; localId
         const mine: LocalDraft = {
           localId: `srv:${permitId}`, serverId: p.id, version: p.version, projectId: p.projectId,
           templateId: p.templateId, title: p.title, validFrom: p.validFrom, validTo: p.validTo,
-          formData: { ...(p.formData as Record<string, unknown>), ...(local?.formData ?? {}) }, updatedAt: Date.now(),
+          workAreaId: p.workAreaId, formData: { ...(p.formData as Record<string, unknown>), ...(local?.formData ?? {}) }, updatedAt: Date.now(),
         };
         await putDraft(mine);
         setDraft(mine);
@@ -215,7 +263,7 @@ export function PermitWizard({ permitId, localId }: { permitId?: string; localId
     setPinned(await pinnedVersion(fresh.templateId, null).catch((e) => { setError(messageOf(e)); return null; }));
     const body = { templateId: fresh.templateId, projectId: fresh.projectId, title: fresh.title,
       validFrom: fresh.validFrom, validTo: fresh.validTo, workStart: fresh.workStart, workEnd: fresh.workEnd,
-      formData: {} };
+      workAreaId: fresh.workAreaId, formData: {} };
     if (await save(fresh, body)) {
       navigate(`/permits/new?draft=${fresh.localId}`, { replace: true });
       setStep(1);
@@ -277,6 +325,8 @@ export function PermitWizard({ permitId, localId }: { permitId?: string; localId
         <section aria-labelledby="review-h">
           <h2 id="review-h">Review and submit</h2>
           <p>{draft.title}</p>
+          <AreaSelect projectId={draft.projectId} value={draft.workAreaId} error={problems.workAreaId}
+            onChange={(id) => { if (id) void save({ ...draft, workAreaId: id }, { workAreaId: id }); }} />
           {unsent > 0 || !draft.serverId ? (
             <Alert kind="info">This draft is kept on this phone and has not reached the server yet. It is sent by itself
               when the connection is back; then you can submit it.</Alert>

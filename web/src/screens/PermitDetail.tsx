@@ -41,6 +41,7 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const reasonLabel = NEEDS_REASON[verb];
+  const unacknowledged = permit.conflicts.filter((c) => c.verdict === "WARN" && !c.acknowledgement);
   const reasonOptional = verb === "request-closeout" || (verb === "cancel" && me.role === "RECEIVER");
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -55,6 +56,8 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
       else if (!reasonOptional) { setFields({ reason: "A reason is required." }); return; }
     }
     if (verb === "approve" && text("comment")) body.comment = text("comment");
+    // The server judges it (and names what it needs beside the field): the words are the same everywhere.
+    if (verb === "approve" && text("simopsAcknowledgement")) body.simopsAcknowledgement = text("simopsAcknowledgement");
     if (verb === "close") body.completionNotes = text("completionNotes");
     if (NEEDS_SIGNATURE.has(verb)) {
       const png = signature.current?.png();
@@ -84,6 +87,17 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
               onInput={() => fields.reason && setFields(({ reason: _typed, ...rest }) => rest)}
               aria-describedby={fields.reason ? "f-reason-error" : undefined} />
             <ErrorText id="f-reason-error" message={fields.reason} />
+          </div>
+        ) : null}
+        {verb === "approve" && unacknowledged.length ? (
+          <div class={`field${fields.simopsAcknowledgement ? " has-error" : ""}`}>
+            <label for="f-simopsAcknowledgement">How is this work kept apart from {unacknowledged.map((c) => c.number ?? c.title).join(", ")}?
+              <span class="req" aria-hidden="true"> *</span></label>
+            <p class="help" id="f-simopsAcknowledgement-help">Other work in the same area at the same time (SIMOPS). Your words are recorded with your name.</p>
+            <textarea id="f-simopsAcknowledgement" name="simopsAcknowledgement" rows={3}
+              aria-invalid={fields.simopsAcknowledgement ? "true" : undefined}
+              aria-describedby={fields.simopsAcknowledgement ? "f-simopsAcknowledgement-error" : "f-simopsAcknowledgement-help"} />
+            <ErrorText id="f-simopsAcknowledgement-error" message={fields.simopsAcknowledgement} />
           </div>
         ) : null}
         {verb === "approve" ? (
@@ -211,8 +225,25 @@ export function PermitDetail({ id }: { id: string }) {
         onDone={(p) => { setVerb(null); setNotice(`${ACTIONS[verb] ?? verb}: done.`); setPermit(p);
           if (verb === "revise") navigate(`/permits/${id}/edit`); else void load(); }} /> : null}
 
-      <Section title="When">
+      {permit.conflicts.length ? (
+        <section class="card conflicts" aria-labelledby="h-conflicts">
+          <h2 id="h-conflicts">Other work here at the same time</h2>
+          <ul class="plain">
+            {permit.conflicts.map((c) => (
+              <li key={c.permitId} class={`conflict verdict-${c.verdict.toLowerCase()}`}>
+                <span class={`badge tone-${c.verdict === "BLOCK" ? "red" : "amber"}`}>{c.verdict === "BLOCK" ? "Not allowed together" : "Needs care"}</span>{" "}
+                <Link to={`/permits/${c.permitId}`}>{c.number ?? c.title}</Link> · {typeName(c.type)} · {c.workArea?.name ?? ""}
+                {c.acknowledgement ? <p class="help">Acknowledged by {c.acknowledgement.by.name}: “{c.acknowledgement.reason}”</p>
+                  : c.verdict === "WARN" ? <p class="help">Not acknowledged yet: approving needs a word on how the work is kept apart.</p> : null}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
+      <Section title="When and where">
         <dl class="facts">
+          <dt>Work area</dt><dd>{permit.workArea ? `${permit.workArea.name} (${permit.workArea.code})` : "Not set"}</dd>
           <dt>Valid</dt><dd>{when(permit.validFrom, tz)} to {when(permit.validTo, tz)}</dd>
           <dt>Working hours</dt><dd>{permit.workStart.slice(0, 5)}–{permit.workEnd.slice(0, 5)}{permit.extendedHours ? " (extended)" : ""}</dd>
           <dt>Time zone</dt><dd>{tz}</dd>

@@ -349,7 +349,7 @@ export function IsolationLibrary() {
     <main id="main">
       <h1>Isolation points</h1>
       <div class="field">
-        <label for="f-library-project">Project</label>
+        <label for="f-library-project">Show the library of</label>
         <select id="f-library-project" value={projectId} onChange={(e) => setProjectId(e.currentTarget.value)}>
           {projects.map((p) => <option value={p.id} key={p.id}>{p.code} · {p.name}</option>)}
         </select>
