@@ -37,7 +37,7 @@ from devstack.api_client import Api
 from devstack.engines import Postgres, Redis
 from devstack.images import png_base64
 from devstack.observe import emails_about, wait_until
-from devstack.samples import complete_hot_work
+from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import Stack, running_system
 
 SIGNATURE = {"imageBase64": png_base64()}
@@ -120,7 +120,7 @@ def _read(api: Api, path: str) -> Any:
 
 def run_class(stack: Stack, apis: dict[str, Api], project: str, template: str, victim: str,
               approvals: int) -> Outcome:
-    receiver, issuer = apis["receiver.downtown"], apis["issuer.downtown"]
+    receiver, issuer, coordinator = apis["receiver.downtown"], apis["issuer.downtown"], apis["coordinator"]
     stack.wait_ready(timeout=90)
     permits = []
     start = datetime.now(UTC) + timedelta(hours=1)
@@ -128,7 +128,7 @@ def run_class(stack: Stack, apis: dict[str, Api], project: str, template: str, v
         draft = receiver.post("/permits", json={
             "templateId": template, "projectId": project, "title": f"Fault {victim} {n}",
             "validFrom": start.isoformat(), "validTo": (start + timedelta(days=1)).isoformat(),
-            "formData": complete_hot_work()}).json()["data"]
+            "workAreaId": new_work_area(coordinator, project), "formData": complete_hot_work()}).json()["data"]
         permits.append(receiver.post(f"/permits/{draft['id']}/submit").json()["data"])
     outcome = Outcome(victim)
     lock, killed_at = threading.Lock(), list[float]()
@@ -191,7 +191,7 @@ def main() -> None:
         users = json.loads(Path(stack.var_dir / "demo-users.json").read_text())
         logins = {u["email"].split("@")[0]: (u["email"], u["password"]) for u in users}
         apis = {}
-        for n, who in enumerate(("receiver.downtown", "issuer.downtown")):
+        for n, who in enumerate(("receiver.downtown", "issuer.downtown", "coordinator")):
             apis[who] = Api(gateway, f"10.66.0.{n + 1}")
             apis[who].login(*logins[who])
         project = next(p["id"] for p in apis["receiver.downtown"].get("/projects").json()["data"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from devstack.api_client import Api
 from devstack.images import png_base64
-from devstack.samples import complete_hot_work
+from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import running_system
 
 UNLIMITED = {"RATE_LIMIT_USER_PER_MINUTE": "1000000", "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "1000000",
@@ -172,7 +172,8 @@ def main() -> None:
         start = datetime.now(UTC) + timedelta(hours=1)
         permit = receiver.post("/permits", json={
             "templateId": template, "projectId": project, "title": "Fuzz target", "validFrom": start.isoformat(),
-            "validTo": (start + timedelta(days=1)).isoformat(), "formData": complete_hot_work()}).json()["data"]["id"]
+            "validTo": (start + timedelta(days=1)).isoformat(), "workAreaId": new_work_area(admin, project),
+            "formData": complete_hot_work()}).json()["data"]["id"]
         ids = {"project": project, "template": template, "permit": permit}
 
         fuzz_started = time.monotonic()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from devstack.api_client import Api
-from devstack.samples import complete_hot_work
+from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import running_system
 
 LUA = """
@@ -74,7 +74,8 @@ def main() -> None:
             start = datetime.now(UTC) + timedelta(hours=1)
             permit_id = receiver.post("/permits", json={
                 "templateId": template, "projectId": project, "title": f"Bench {n}", "validFrom": start.isoformat(),
-                "validTo": (start + timedelta(days=1)).isoformat(), "formData": complete_hot_work()}
+                "validTo": (start + timedelta(days=1)).isoformat(), "workAreaId": new_work_area(coordinator, project),
+                "formData": complete_hot_work()}
             ).json()["data"]["id"]
             receiver.post(f"/permits/{permit_id}/submit")
         token = coordinator.token or ""

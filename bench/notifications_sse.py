@@ -19,7 +19,7 @@ import requests
 
 from devstack.api_client import Api
 from devstack.images import png_base64
-from devstack.samples import complete_hot_work
+from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import running_system
 
 
@@ -30,9 +30,10 @@ def main() -> None:
     with running_system("bench_sse") as stack:
         gateway = f"http://127.0.0.1:{stack.ports['gateway']}"
         password = json.loads((stack.var_dir / "demo-users.json").read_text())[0]["password"]
-        receiver, issuer = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
+        receiver, issuer, coordinator = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
         receiver.login("receiver.downtown@permitto.example", password)
         issuer.login("issuer.downtown@permitto.example", password)
+        coordinator.login("coordinator@permitto.example", password)
         template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
         project = next(p["id"] for p in receiver.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
         permits = []
@@ -40,7 +41,8 @@ def main() -> None:
             start = datetime.now(UTC) + timedelta(hours=1)
             permit = receiver.post("/permits", json={
                 "templateId": template, "projectId": project, "title": f"SSE {n}", "validFrom": start.isoformat(),
-                "validTo": (start + timedelta(days=1)).isoformat(), "formData": complete_hot_work()}).json()["data"]
+                "validTo": (start + timedelta(days=1)).isoformat(), "workAreaId": new_work_area(coordinator, project),
+                "formData": complete_hot_work()}).json()["data"]
             receiver.post(f"/permits/{permit['id']}/submit")
             permits.append(permit["id"])
         arrivals: queue.Queue[tuple[float, str]] = queue.Queue()

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from devstack.images import png, png_base64
-from devstack.observe import qr_codes_of_pdf
+from devstack.observe import qr_codes_of_pdf, wait_until
 from devstack.samples import FORMS, approved_sample, new_work_area
 
 NY = ZoneInfo("America/New_York")
@@ -140,13 +140,26 @@ def test_a_warn_needs_an_acknowledgement_the_coordinator_sees(people, ids):
     assert acknowledgement["reason"] == "Fire blankets between the two; one fire watch for both"
     assert acknowledgement["by"]["name"] == "Ivan Issuer"
     assert acknowledgement["role"] == "ISSUER"
+
+    def told():  # the people of the first permit hear of the work approved beside theirs, and how
+        rows = people["receiver.downtown"].get("/notifications", params={"limit": 100}).json()["data"]
+        return [n for n in rows if n["type"] == "SIMOPS_ACKNOWLEDGED" and n["permitId"] == first["id"]] or None
+
+    news = wait_until(told, timeout=30)
+    assert news, "the first permit's receiver is told"
+    assert second["number"] in news[0]["body"]
+    assert "Fire blankets" in news[0]["body"]
     final = ok(coordinator.post(f"/permits/{second['id']}/approve", json={"signature": SIGNATURE}))
     assert final["status"] == "APPROVED"  # the pair is acknowledged already
     entries = ok(coordinator.get(f"/permits/{second['id']}/timeline"))
     acknowledged = next(e for e in entries if e["action"] == "simops_acknowledged")
     assert acknowledged["comment"].startswith("Fire blankets")
-    # the first permit, approved now, sees the same acknowledged pair
+    # the first permit, approved now, sees the same acknowledged pair; the board lists it
     ok(issuer_approve(people, first))
+    board = ok(coordinator.get(f"/work-areas/board?projectId={ids['projects']['DOWNTOWN']}"))
+    pair = next(c for c in board["conflicts"] if {p["id"] for p in c["permits"]} == {first["id"], second["id"]})
+    assert pair["verdict"] == "WARN"
+    assert pair["acknowledged"] is True
 
 
 def test_of_two_conflicting_permits_approved_at_the_same_moment_exactly_one_passes(people, ids, new_api, tokens):

@@ -42,6 +42,7 @@ WHAT = {
     "PERMIT_EXPIRED": "expired; waiting for close-out",
     "PERMIT_CLOSEOUT_REQUESTED": "ready for close-out",
     "PERMIT_ACTIVATED": "active for today",
+    "SIMOPS_ACKNOWLEDGED": "has other work approved beside it (SIMOPS)",
 }
 
 
@@ -92,6 +93,8 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
     link = f"{current_app.config['APP_URL'].rstrip('/')}/permits/{data.get('permitId')}"
     title = f"{number} {WHAT.get(event.type, event.type.lower())}"
     reason = payload.get("reason")
+    if payload.get("withNumber"):  # the other permit an event speaks of (SIMOPS): named in every channel
+        reason = f"{payload['withNumber']} {payload.get('withTitle', '')}: {reason}"
     body = f"{payload.get('title', '')} — {WHAT.get(event.type, '')}" + (f". Reason: {reason}" if reason else "") + (
         f". By {actor}." if data.get("actorId") else ".")
     created = []

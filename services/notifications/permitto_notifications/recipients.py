@@ -25,6 +25,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     "PERMIT_CLOSEOUT_REQUESTED": (COORDINATORS,),
     "PERMIT_ACTIVATED": (RECEIVER,),
     "DAILY_REMINDER": ALL,  # narrowed to the roles whose confirmation is missing (resolve)
+    "SIMOPS_ACKNOWLEDGED": ALL,  # on the permit beside which other work was approved
 }
 # In-app only: frequent or informative, not worth an email.
 IN_APP_ONLY = {"PERMIT_ACTIVATED", "PERMIT_REINSTATED"}

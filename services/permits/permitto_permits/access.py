@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
-from permitto_common.errors import NotFound
+from permitto_common.errors import Conflict, NotFound, field_error
 from permitto_common.security import current_identity
 
 from .directory import directory
@@ -39,11 +39,28 @@ class Actor:
         """An actor whose projects are already known (jobs and tests that hold them)."""
         return cls(user_id, role, [set(project_ids)])
 
+    def sees_project(self, project_id: uuid.UUID) -> bool:
+        """Coordinators and administrators are site-wide; issuers and receivers see their own projects."""
+        return self.role in (ADMIN, COORDINATOR) or project_id in self.project_ids()
+
     def project_ids(self) -> set[uuid.UUID]:
         """The projects the actor is assigned to, asked of auth once per request."""
         if not self._projects:
             self._projects.append({uuid.UUID(p) for p in directory().project_ids_of(self.id)})
         return self._projects[0]
+
+
+def add_unique(record: Any, *, field: str, words: str, code: str) -> None:
+    """Commit a new record whose key is unique in its project; a duplicate (also one that won a race) is
+    a 409 naming the field, not a database error."""
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.add(record)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(words, code=code, details=[field_error(field, "is already used in this project")]) from None
 
 
 def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:

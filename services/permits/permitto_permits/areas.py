@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from permitto_common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from permitto_common.errors import Forbidden, NotFound, ValidationFailed, field_error
 
 from . import clock
-from .access import Actor, visibility_filter
+from .access import Actor, add_unique, visibility_filter
 from .directory import directory
 from .extensions import db, files
 from .models import Permit, SitePlan, WorkArea
@@ -26,10 +26,6 @@ LIVE = (SUBMITTED, ISSUER_APPROVED, APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED)
 # The board's colour of an area: its most severe live permit's (work stopped beats work going on).
 SEVERITY = {SUSPENDED: 4, ACTIVE: 3, PENDING_DAILY: 2, APPROVED: 2, ISSUER_APPROVED: 1, SUBMITTED: 1}
 COLOUR = {4: "red", 3: "amber", 2: "blue", 1: "grey", 0: "none"}
-
-
-def _may_see_project(actor: Actor, project_id: uuid.UUID) -> bool:
-    return actor.role in (ADMIN, COORDINATOR) or project_id in actor.project_ids()
 
 
 def _manager(actor: Actor, doing: str) -> None:
@@ -46,7 +42,7 @@ def project_areas(project_id: uuid.UUID, *, include_inactive: bool = True) -> li
 
 
 def list_areas(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[WorkArea]:
-    if not _may_see_project(actor, project_id):
+    if not actor.sees_project(project_id):
         raise NotFound("No such project.")
     return project_areas(project_id, include_inactive=include_inactive)
 
@@ -82,20 +78,16 @@ def create_area(actor: Actor, body: AreaBody) -> WorkArea:
     if directory().project(body.project_id) is None:
         raise ValidationFailed([field_error("projectId", "no such project")])
     _check_parent(body.project_id, None, body.parent_id)
-    if db.session.scalar(select(WorkArea.id).where(WorkArea.project_id == body.project_id,
-                                                   WorkArea.code == body.code)):
-        raise Conflict(f"The code {body.code} is already used in this project.", code="DUPLICATE_CODE",
-                       details=[field_error("code", "is already used in this project")])
     area = WorkArea(project_id=body.project_id, code=body.code, name=body.name, parent_id=body.parent_id,
                     shape=body.shape.model_dump() if body.shape else None, created_by=actor.id)
-    db.session.add(area)
-    db.session.commit()
+    add_unique(area, field="code", words=f"The code {body.code} is already used in this project.",
+               code="DUPLICATE_CODE")
     return area
 
 
 def update_area(actor: Actor, area_id: uuid.UUID, body: AreaPatch) -> WorkArea:
     area = db.session.get(WorkArea, area_id, with_for_update=True)
-    if area is None or not _may_see_project(actor, area.project_id):
+    if area is None or not actor.sees_project(area.project_id):
         raise NotFound("No such work area.")
     _manager(actor, "change work areas")
     changes = body.model_dump(exclude_unset=True)
@@ -159,7 +151,7 @@ def plan_out(plan: SitePlan | None) -> dict[str, Any] | None:
 # -- the live board ----------------------------------------------------------------------------------
 def board(actor: Actor, project_id: uuid.UUID) -> dict[str, Any]:
     """Each area with the live permits in it (the ones this person may see) and its colour; the plan."""
-    if not _may_see_project(actor, project_id):
+    if not actor.sees_project(project_id):
         raise NotFound("No such project.")
     areas = project_areas(project_id, include_inactive=False)
     permits = db.session.scalars(visibility_filter(actor, select(Permit)).where(
@@ -174,7 +166,20 @@ def board(actor: Actor, project_id: uuid.UUID) -> dict[str, Any]:
         out.append({**area_out(area), "colour": COLOUR[level],
                     "permits": [{"id": str(p.id), "number": p.number, "title": p.title, "type": p.type,
                                  "status": p.status, "workAreaId": str(p.work_area_id)} for p in inside]})
-    return {"projectId": str(project_id), "plan": plan_out(db.session.get(SitePlan, project_id)), "areas": out}
+    from . import simops  # here: SIMOPS reads the areas of this module
+
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for permit in permits:
+        for clash in simops.clashes(permit):
+            if clash.other.id not in {p.id for p in permits}:
+                continue  # a conflict with a permit this person may not see is shown on that permit only
+            a, b = sorted((permit, clash.other), key=lambda p: str(p.id))
+            pairs[(str(a.id), str(b.id))] = {
+                "permits": [{"id": str(p.id), "number": p.number, "title": p.title, "type": p.type, "status": p.status,
+                             "workAreaId": str(p.work_area_id)} for p in (a, b)],
+                "verdict": clash.verdict, "acknowledged": clash.acknowledgement is not None}
+    return {"projectId": str(project_id), "plan": plan_out(db.session.get(SitePlan, project_id)), "areas": out,
+            "conflicts": list(pairs.values())}
 
 
 def related_down(area_id: uuid.UUID, areas: Sequence[WorkArea]) -> set[uuid.UUID]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from permitto_common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 
 from . import audit, clock
-from .access import Actor, visible_permit
+from .access import Actor, add_unique, visible_permit
 from .directory import directory
 from .extensions import db
 from .models import (
@@ -28,7 +28,7 @@ from .models import (
     PersonalLock,
 )
 from .schemas import CertificateBody, CertificatePointsBody, IsolateBody, LockBody, PointBody, PointPatch, VerifyBody
-from .states import ADMIN, COORDINATOR, ISSUER, PENDING_CLOSEOUT, RECEIVER, TERMINAL
+from .states import COORDINATOR, ISSUER, PENDING_CLOSEOUT, RECEIVER, TERMINAL
 from .template_schema import isolation_required
 
 # Work on a permit in these states is over (its crew signed off or it ended): its points may come off.
@@ -36,10 +36,6 @@ WORK_OVER = TERMINAL | {PENDING_CLOSEOUT}
 
 
 # -- who may do what -----------------------------------------------------------------------------------
-def _member(actor: Actor, project_id: uuid.UUID) -> bool:
-    return actor.role in (ADMIN, COORDINATOR) or project_id in actor.project_ids()
-
-
 def _authority(actor: Actor, project_id: uuid.UUID, doing: str) -> None:
     """Isolation authorities: a coordinator (site-wide) or an issuer of the project."""
     if actor.role not in (COORDINATOR, ISSUER):
@@ -50,7 +46,7 @@ def _authority(actor: Actor, project_id: uuid.UUID, doing: str) -> None:
 
 # -- the points library --------------------------------------------------------------------------------
 def list_points(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[IsolationPoint]:
-    if not _member(actor, project_id):
+    if not actor.sees_project(project_id):
         raise NotFound("No such project.")
     stmt = select(IsolationPoint).where(IsolationPoint.project_id == project_id).order_by(IsolationPoint.tag)
     if not include_inactive:
@@ -62,21 +58,17 @@ def create_point(actor: Actor, body: PointBody) -> IsolationPoint:
     _authority(actor, body.project_id, "define isolation points")
     if directory().project(body.project_id) is None:
         raise ValidationFailed([field_error("projectId", "no such project")])
-    if db.session.scalar(select(IsolationPoint.id).where(IsolationPoint.project_id == body.project_id,
-                                                         IsolationPoint.tag == body.tag)):
-        raise Conflict(f"The tag {body.tag} is already in this project's library.", code="DUPLICATE_TAG",
-                       details=[field_error("tag", "is already used in this project")])
     point = IsolationPoint(project_id=body.project_id, tag=body.tag, description=body.description,
                            equipment=body.equipment, energy_type=body.energy_type, method=body.method,
                            verification=body.verification, created_by=actor.id)
-    db.session.add(point)
-    db.session.commit()
+    add_unique(point, field="tag", words=f"The tag {body.tag} is already in this project's library.",
+               code="DUPLICATE_TAG")
     return point
 
 
 def update_point(actor: Actor, point_id: uuid.UUID, body: PointPatch) -> IsolationPoint:
     point = db.session.get(IsolationPoint, point_id, with_for_update=True)
-    if point is None or not _member(actor, point.project_id):
+    if point is None or not actor.sees_project(point.project_id):
         raise NotFound("No such isolation point.")
     _authority(actor, point.project_id, "define isolation points")
     for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
@@ -104,7 +96,7 @@ def _may_see(actor: Actor, certificate: IsolationCertificate) -> bool:
     if actor.role == RECEIVER:  # a receiver sees the certificates of the permits they requested
         return any(db.session.get(Permit, link.permit_id).requester_id == actor.id  # type: ignore[union-attr]
                    for link in certificate.links)
-    return _member(actor, certificate.project_id)
+    return actor.sees_project(certificate.project_id)
 
 
 def get_certificate(actor: Actor, certificate_id: uuid.UUID) -> IsolationCertificate:

@@ -351,10 +351,17 @@ class PlanOut(TypedDict):
     uploadedAt: str
 
 
+class BoardConflict(TypedDict):
+    permits: list[BoardPermit]
+    verdict: Literal["BLOCK", "WARN"]
+    acknowledged: bool
+
+
 class BoardOut(TypedDict):
     projectId: str
     plan: PlanOut | None
     areas: list[BoardArea]
+    conflicts: list[BoardConflict]  # live pairs in the same place at the same time (SIMOPS)
 
 
 class PlanTicket(TypedDict):

@@ -21,6 +21,7 @@ from . import audit, clock
 from .access import Actor
 from .areas import LIVE, area_ref, project_areas, related
 from .directory import directory
+from .events import SIMOPS_ACKNOWLEDGED
 from .extensions import db
 from .models import Permit, SimopsAcknowledgement, SimopsRule
 from .schemas import MatrixBody
@@ -63,7 +64,7 @@ def matrix_out(project_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 def get_matrix(actor: Actor, project_id: uuid.UUID) -> list[dict[str, Any]]:
-    if actor.role not in (ADMIN, COORDINATOR) and project_id not in actor.project_ids():
+    if not actor.sees_project(project_id):
         raise NotFound("No such project.")
     return matrix_out(project_id)
 
@@ -150,6 +151,9 @@ def check(permit: Permit, *, actor: Actor | None, acknowledgement: str | None, n
                                              reason=acknowledgement, acknowledged_at=now))
         audit.record(permit, "simops_acknowledged", actor_id=actor.id, actor_role=actor.role, comment=acknowledgement,
                      details={"with": clash.other.number, "withPermitId": str(clash.other.id)})
+        # the people of the other permit are told: new work beside theirs, and how it is kept apart
+        audit.emit(clash.other, SIMOPS_ACKNOWLEDGED, actor_id=actor.id, reason=acknowledgement,
+                   withNumber=permit.number, withTitle=permit.title, withType=permit.type)
     db.session.flush()
 
 

@@ -1099,7 +1099,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A project's site plan: a short-lived link to the image and its size */
+        /** A project's site plan: a short-lived link to the image and its size (null: none yet) */
         get: operations["get_site_plans_project_id"];
         put?: never;
         post?: never;
@@ -1562,10 +1562,24 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** BoardConflict */
+        BoardConflict: {
+            /** Acknowledged */
+            acknowledged: boolean;
+            /** Permits */
+            permits: components["schemas"]["BoardPermit"][];
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "BLOCK" | "WARN";
+        };
         /** BoardOut */
         BoardOut: {
             /** Areas */
             areas: components["schemas"]["BoardArea"][];
+            /** Conflicts */
+            conflicts: components["schemas"]["BoardConflict"][];
             plan: components["schemas"]["PlanOut"] | null;
             /** Projectid */
             projectId: string;
@@ -2632,7 +2646,7 @@ export interface components {
             emailEnabled?: boolean | null;
             /**
              * Perevent
-             * @description per event type (PERMIT_SUBMITTED, PERMIT_ISSUER_APPROVED, PERMIT_REJECTED, PERMIT_APPROVED, DAILY_REMINDER, PERMIT_EXPIRY_WARNING, PERMIT_SUSPENDED, PERMIT_CLOSED, PERMIT_CANCELLED, PERMIT_REINSTATED, PERMIT_EXPIRED, PERMIT_CLOSEOUT_REQUESTED, PERMIT_ACTIVATED), email and/or push on or off; replaces the saved overrides
+             * @description per event type (PERMIT_SUBMITTED, PERMIT_ISSUER_APPROVED, PERMIT_REJECTED, PERMIT_APPROVED, DAILY_REMINDER, PERMIT_EXPIRY_WARNING, PERMIT_SUSPENDED, PERMIT_CLOSED, PERMIT_CANCELLED, PERMIT_REINSTATED, PERMIT_EXPIRED, PERMIT_CLOSEOUT_REQUESTED, PERMIT_ACTIVATED, SIMOPS_ACKNOWLEDGED), email and/or push on or off; replaces the saved overrides
              * @default null
              */
             perEvent?: {
@@ -5850,14 +5864,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A project's site plan: a short-lived link to the image and its size */
+            /** @description A project's site plan: a short-lived link to the image and its size (null: none yet) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["PlanOut"];
+                        data: components["schemas"]["PlanOut"] | null;
                         /** @constant */
                         success: true;
                     };

@@ -278,6 +278,18 @@ export function Site() {
         ) : null}
         <p class="legend">{Object.entries(COLOURS).map(([k, c]) => (
           <span key={k}><span class="swatch" style={{ background: c.fill === "none" ? "#fff" : c.fill, borderColor: c.stroke }} aria-hidden="true" />{c.words}</span>))}</p>
+        {board.conflicts.length ? (
+          <section class="card conflicts" aria-labelledby="h-site-conflicts">
+            <h2 id="h-site-conflicts">Work in the same place at the same time</h2>
+            <ul class="plain">{board.conflicts.map((c) => (
+              <li key={c.permits.map((p) => p.id).join("-")} class="conflict">
+                <span class={`badge tone-${c.verdict === "BLOCK" ? "red" : "amber"}`}>{c.verdict === "BLOCK" ? "Not allowed together" : "Needs care"}</span>{" "}
+                {c.permits.map((p, i) => <span key={p.id}>{i ? " and " : ""}<Link to={`/permits/${p.id}`}>{p.number ?? p.title}</Link> ({typeName(p.type)})</span>)}
+                <span class="help"> · {c.acknowledged ? "acknowledged" : "not acknowledged yet"}</span>
+              </li>))}
+            </ul>
+          </section>
+        ) : null}
         {board.areas.length === 0 ? <Empty>No work areas in this project yet.</Empty> : <AreaList areas={board.areas} />}
         {manager ? <Manage projectId={projectId} board={board} onChanged={() => void load()} placeId={placeId}
           setPlaceId={(id) => { setPlaceId(id); setPlacing(null); }} setPlacing={setPlacing} /> : null}

@@ -68,7 +68,8 @@ def board() -> Response:
 
 
 @bp.get("/site-plans/<uuid:project_id>")
-@documented("A project's site plan: a short-lived link to the image and its size", response=PlanOut)
+@documented("A project's site plan: a short-lived link to the image and its size (null: none yet)",
+            response=PlanOut | None)
 @require_auth()
 def site_plan(project_id: uuid.UUID) -> Response:
     actor = Actor.current()
