@@ -1,5 +1,6 @@
 """The whole system as `make up` runs it (same processes, same environment), on free ports."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ from devstack.stack import running_system
 
 @pytest.fixture(scope="session")
 def system():
+    # make test runs the browser tests beside the others, on a system of their own (databases, Redis db)
+    name = os.environ.get("PERMITTO_TEST_SYSTEM", "system")
+    redis_db = int(os.environ.get("PERMITTO_TEST_REDIS_DB", "15"))
     with running_system(
-        "system",
+        name, redis_db=redis_db,
         # Tests speak for many clients: each sends its own X-Forwarded-For, as a load balancer would.
         overrides={"gateway": {"TRUSTED_PROXY_HOPS": "1", "RATE_LIMIT_USER_PER_MINUTE": "100000",
                                "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "100000", "RATE_LIMIT_LOGIN_PER_MINUTE": "100000",

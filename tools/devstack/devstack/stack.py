@@ -255,9 +255,12 @@ class Stack:
             time.sleep(0.1)
 
     def stop_all(self) -> None:
-        # Gateway first (no new traffic), then services, workers, scheduler, then the engines.
-        for name in reversed(list(self.running)):
-            self.stop_process(name)
+        # The gateway first (no new traffic), then every service, worker and scheduler at once (each ends
+        # its own requests and jobs; one waiting out its grace never holds up the others), then the engines.
+        if "gateway" in self.running:
+            self.stop_process("gateway")
+        with ThreadPoolExecutor(max_workers=max(1, len(self.running))) as pool:
+            list(pool.map(self.stop_process, list(self.running)))
         for engine in reversed(self._engines):
             try:
                 if isinstance(engine, Postgres):

@@ -9,6 +9,7 @@ started once here and shared by every step. Any failure, or a step that ran no t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -60,24 +61,35 @@ def run(name: str, args: list[str], env: dict[str, str]) -> None:
     verdict(name, code, time.monotonic() - started)
 
 
-def run_beside(name: str, args: list[str], other_name: str, other_args: list[str], env: dict[str, str]) -> None:
-    """Two test runs at once: the first prints as it goes, the second's output follows when both end."""
-    print(f"\n=== {name}: {' '.join(args)}\n=== {other_name} (beside it): {' '.join(other_args)}", flush=True)
+def run_beside(name: str, args: list[str], others: list[tuple[str, list[str], dict[str, str]]],
+               env: dict[str, str]) -> None:
+    """Test runs at once: the first prints as it goes, each other's output follows when all end."""
+    print(f"\n=== {name}: {' '.join(args)}", flush=True)
+    for other_name, other_args, _ in others:
+        print(f"=== {other_name} (beside it): {' '.join(other_args)}", flush=True)
     started = time.monotonic()
-    with tempfile.TemporaryFile() as other_log:
-        other = subprocess.Popen(other_args, cwd=REPO_ROOT, env=env, stdout=other_log, stderr=subprocess.STDOUT)
+    with contextlib.ExitStack() as logs:
+        running = []
+        for other_name, other_args, other_env in others:
+            log = logs.enter_context(tempfile.TemporaryFile())
+            popen = subprocess.Popen(other_args, cwd=REPO_ROOT, env={**env, **other_env}, stdout=log,
+                                     stderr=subprocess.STDOUT)
+            running.append((other_name, popen, log))
         try:
             code = subprocess.call(args, cwd=REPO_ROOT, env=env)
-            other_code = other.wait()
+            codes = [(other_name, popen.wait(), log) for other_name, popen, log in running]
         finally:
-            if other.poll() is None:
-                other.kill()
+            for _, popen, _ in running:
+                if popen.poll() is None:
+                    popen.kill()
         elapsed = time.monotonic() - started
-        other_log.seek(0)
-        print(f"\n=== {other_name} output:", flush=True)
-        sys.stdout.buffer.write(other_log.read())
-        sys.stdout.flush()
-    verdict(other_name, other_code, elapsed)
+        for other_name, _, log in codes:
+            log.seek(0)
+            print(f"\n=== {other_name} output:", flush=True)
+            sys.stdout.buffer.write(log.read())
+            sys.stdout.flush()
+    for other_name, other_code, _ in codes:
+        verdict(other_name, other_code, elapsed)
     verdict(name, code, elapsed)
 
 
@@ -172,9 +184,14 @@ def main() -> None:
         if "cross" in steps:
             chromium.wait()
             shared = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests", "--ignore=tests/delivery",
-                      *[f"--ignore={path}" for path in OWN_SYSTEM_TESTS]]
+                      "--ignore=tests/browser", *[f"--ignore={path}" for path in OWN_SYSTEM_TESTS]]
             own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS]
-            run_beside("cross-service tests", shared, "cross-service tests with systems of their own", own, env)
+            # The browser tests drive a system of their own (its own databases and Redis database), beside.
+            browser = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests/browser"]
+            run_beside("cross-service tests", shared, [
+                ("browser tests", browser, {"PERMITTO_TEST_SYSTEM": "browser", "PERMITTO_TEST_REDIS_DB": "13"}),
+                ("cross-service tests with systems of their own", own, {}),
+            ], env)
         if "delivery" in steps:
             # Dockerfiles, compose, workflows, Railway, env lists; production commands from clean venvs.
             run("delivery checks", [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile",
