@@ -77,7 +77,7 @@ def started(venvs, test_engines, s3_endpoint, smtp_server):
         env.update({
             "auth": {"JWT_PRIVATE_KEY": str(test_engines.private_key)},
             "permits": {"AUTH_URL": urls["auth"], "FILES_URL": urls["files"],
-                        "NOTIFICATIONS_URL": urls["notifications"]},
+                        "NOTIFICATIONS_URL": urls["notifications"], "VERIFY_LINK_SECRET": "v" * 48},
             "files": {"AUTH_URL": urls["auth"], "PERMITS_URL": urls["permits"], "S3_ENDPOINT_URL": s3_endpoint,
                       "R2_ACCESS_KEY_ID": "k",
                       "R2_SECRET_ACCESS_KEY": "s",

@@ -20,6 +20,7 @@ def full_env(test_engines):
         "AUTH_URL": "http://127.0.0.1:9", "FILES_URL": "http://127.0.0.1:9", "PERMITS_URL": "http://127.0.0.1:9",
         "NOTIFICATIONS_URL": "http://127.0.0.1:9", "S3_ENDPOINT_URL": "http://127.0.0.1:9",
         "R2_ACCESS_KEY_ID": "k", "R2_SECRET_ACCESS_KEY": "s", "R2_BUCKET_NAME": "b", "SMTP_HOST": "127.0.0.1",
+        "VERIFY_LINK_SECRET": "v" * 32,
     }
 
 

@@ -18,13 +18,24 @@ from .directory import directory
 from .extensions import db, files
 from .models import Permit, SitePlan, WorkArea
 from .schemas import AreaBody, AreaPatch, AreaRef, PlanConfirmBody, PlanUploadBody
-from .states import ACTIVE, ADMIN, APPROVED, COORDINATOR, ISSUER_APPROVED, PENDING_DAILY, SUBMITTED, SUSPENDED
+from .states import (
+    ACTIVE,
+    ADMIN,
+    APPROVED,
+    COORDINATOR,
+    ISSUER_APPROVED,
+    PENDING_CLOSEOUT,
+    PENDING_DAILY,
+    SUBMITTED,
+    SUSPENDED,
+)
 
-# Permits whose work is on or coming: what SIMOPS and the board weigh (drafts and rejected ones are not
-# permits yet; waiting for close-out, the crew has signed off).
-LIVE = (SUBMITTED, ISSUER_APPROVED, APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED)
+# Permits not terminal: what SIMOPS and the board weigh (drafts and rejected ones are not permits yet;
+# one waiting for close-out still counts: a fire watch may stand, the area is not handed back).
+LIVE = (SUBMITTED, ISSUER_APPROVED, APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED, PENDING_CLOSEOUT)
 # The board's colour of an area: its most severe live permit's (work stopped beats work going on).
-SEVERITY = {SUSPENDED: 4, ACTIVE: 3, PENDING_DAILY: 2, APPROVED: 2, ISSUER_APPROVED: 1, SUBMITTED: 1}
+SEVERITY = {SUSPENDED: 4, ACTIVE: 3, PENDING_DAILY: 2, APPROVED: 2, ISSUER_APPROVED: 1, SUBMITTED: 1,
+            PENDING_CLOSEOUT: 1}
 COLOUR = {4: "red", 3: "amber", 2: "blue", 1: "grey", 0: "none"}
 
 

@@ -58,12 +58,12 @@ def record(actor: Actor, permit_id: uuid.UUID, body: ReadingBody) -> GasReading:
         if v.gas not in {g.key for g in spec.gases}:
             problems.append(field_error(f"values[{i}].gas", "is not a gas this permit tests"))
     for gas in spec.gases:
-        if gas.key not in given:
+        if gas.key not in given and gas.initialTest:
             problems.append(field_error(f"values.{gas.key}", f"{gas.name}: a value is required"))
     if problems:
         raise ValidationFailed(problems, "The reading cannot be recorded; fix every problem listed.")
     values = [{"gas": g.key, "name": g.name, "unit": g.unit, "value": given[g.key], "limits": _limits(g),
-               "pass": _judge(g, given[g.key])} for g in spec.gases]  # in the order of testing
+               "pass": _judge(g, given[g.key])} for g in spec.gases if g.key in given]  # in the order of testing
     reading = GasReading(permit_id=permit.id, work_date=today, taken_at=now, tester_id=actor.id,
                          instrument_id=body.instrument_id, calibration_due=body.calibration_due,
                          location=body.location, values=values, passed=all(v["pass"] for v in values))
@@ -109,7 +109,7 @@ def retest_due(permit: Permit, spec: GasTests) -> datetime | None:
 def start_problems(permit: Permit, now: datetime) -> list[dict[str, str]]:
     """Why work may not start for the atmosphere: the work day's last reading must pass and be current."""
     spec = gas_tests(permit.template_version.schema)
-    if spec is None or not spec.initialRequired:
+    if spec is None or not any(g.initialTest for g in spec.gases):
         return []
     last = _latest(permit)
     today = daily.local_date(now, permit.timezone)

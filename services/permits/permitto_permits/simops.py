@@ -31,6 +31,7 @@ from .states import (
     APPROVED,
     COORDINATOR,
     ISSUER_APPROVED,
+    PENDING_CLOSEOUT,
     PENDING_DAILY,
     SUBMITTED,
     SUSPENDED,
@@ -38,7 +39,7 @@ from .states import (
 
 log = logging.getLogger(__name__)
 # How far along a live permit is: a block counts the permits at least as far along as the step being taken.
-STAGE = {SUBMITTED: 1, ISSUER_APPROVED: 2, APPROVED: 3, PENDING_DAILY: 3, ACTIVE: 3, SUSPENDED: 3}
+STAGE = {SUBMITTED: 1, ISSUER_APPROVED: 2, APPROVED: 3, PENDING_DAILY: 3, ACTIVE: 3, SUSPENDED: 3, PENDING_CLOSEOUT: 3}
 TYPES = ("CSE", "EW", "HW", "WAH")
 # The defaults a coordinator may change (pairs in alphabetical order).
 DEFAULTS = {("CSE", "HW"): "BLOCK", ("HW", "HW"): "WARN", ("EW", "WAH"): "WARN", ("CSE", "CSE"): "WARN"}

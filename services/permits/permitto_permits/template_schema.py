@@ -93,6 +93,7 @@ class GasSpec(BaseModel):
     unit: str = Field(min_length=1, max_length=20)
     min: float | None = None
     max: float | None = None
+    initialTest: bool = True  # tested, and passing, before work starts each day (else recorded when tested)
 
     @model_validator(mode="after")
     def _limits(self) -> GasSpec:
@@ -106,7 +107,6 @@ class GasSpec(BaseModel):
 class GasTests(BaseModel):
     model_config = ConfigDict(extra="forbid")
     gases: list[GasSpec] = Field(min_length=1, max_length=12)
-    initialRequired: bool = True  # a passing reading of the work day before work starts
     retestMinutes: int | None = Field(None, ge=5, le=24 * 60)  # a passing reading older than this is overdue
 
     @model_validator(mode="after")

@@ -98,3 +98,34 @@ def test_a_retest_falling_due_after_the_days_end_is_no_deadline(app):
         assert daily.apply_due(permit, at(monday, 18, 30)) == ["end_day"]
         assert permit.status == "PENDING_DAILY"
         db.session.rollback()
+
+
+def test_a_gas_not_tested_before_work_may_be_left_out_of_a_reading(app):
+    from permitto_permits.access import Actor
+    from permitto_permits.models import TemplateVersion
+    from permitto_permits.schemas import ReadingBody
+
+    with app.test_request_context():
+        monday = datetime.now(ZoneInfo(NY)).date()
+        permit = _active(monday)
+        schema = copy.deepcopy(CONFINED)
+        schema["gasTests"]["gases"][3]["initialTest"] = False  # carbon monoxide: when tested, not before work
+        version = TemplateVersion(template_id=permit.template_version.template_id, version=99, status="PUBLISHED",
+                                  schema=check_schema(schema).model_dump(exclude_none=True))
+        db.session.add(version)
+        db.session.flush()
+        permit.template_version_id = version.id
+        db.session.flush()
+        db.session.expire(permit, ["template_version"])
+        coordinator = Actor.known(uuid.uuid4(), "COORDINATOR", set())
+        due = (monday + timedelta(days=30)).isoformat()
+        values = [{"gas": "o2", "value": 20.9}, {"gas": "lel", "value": 0}]
+        with pytest.raises(ValidationFailed) as caught:  # hydrogen sulphide is tested before work starts
+            gas.record(coordinator, permit.id, ReadingBody.model_validate(
+                {"instrumentId": "GD-1", "calibrationDue": due, "values": values}))
+        assert [d["field"] for d in caught.value.details] == ["values.h2s"]
+        reading = gas.record(coordinator, permit.id, ReadingBody.model_validate(
+            {"instrumentId": "GD-1", "calibrationDue": due, "values": [*values, {"gas": "h2s", "value": 0}]}))
+        assert reading.passed
+        assert [v["gas"] for v in reading.values] == ["o2", "lel", "h2s"]
+        assert permit.status == "ACTIVE"

@@ -44,6 +44,7 @@ PYTEST_NO_TESTS = 5
 # Cross-service test files that start a system of their own (or several): they run beside the ones that
 # share the session's system, in a second pytest, since most of their time is spent waiting.
 OWN_SYSTEM_TESTS = ["tests/test_outages.py", "tests/test_make_up.py", "tests/test_api_docs.py"]
+SECOND_SYSTEM_TESTS = ["tests/browser", "tests/test_notifications.py", "tests/test_daily.py"]
 
 
 def verdict(name: str, code: int, elapsed: float) -> None:
@@ -184,12 +185,14 @@ def main() -> None:
         if "cross" in steps:
             chromium.wait()
             shared = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests", "--ignore=tests/delivery",
-                      "--ignore=tests/browser", *[f"--ignore={path}" for path in OWN_SYSTEM_TESTS]]
+                      *[f"--ignore={path}" for path in SECOND_SYSTEM_TESTS + OWN_SYSTEM_TESTS]]
             own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS]
-            # The browser tests drive a system of their own (its own databases and Redis database), beside.
-            browser = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests/browser"]
+            # The browser tests (and, to share the time evenly, the slow notification and daily-cycle tests)
+            # drive a second system (its own databases and Redis database), beside the first.
+            browser = [sys.executable, "-m", "pytest", "-p", "no:xdist", *SECOND_SYSTEM_TESTS]
             run_beside("cross-service tests", shared, [
-                ("browser tests", browser, {"PERMITTO_TEST_SYSTEM": "browser", "PERMITTO_TEST_REDIS_DB": "13"}),
+                ("browser, notification and daily-cycle tests", browser,
+                 {"PERMITTO_TEST_SYSTEM": "second", "PERMITTO_TEST_REDIS_DB": "13"}),
                 ("cross-service tests with systems of their own", own, {}),
             ], env)
         if "delivery" in steps:

@@ -37,8 +37,9 @@ async function templates(): Promise<Template[]> {
   try {
     const list = await unwrap(api.GET("/api/v1/templates"));
     await cachePut("templates", list);
-    // Kept on the phone too, so a permit can be started where there is no signal.
-    for (const t of list) if (t.isActive && t.publishedVersion) void pinnedVersion(t.id, null).catch(() => undefined);
+    // Kept on the phone too, so a permit can be started where there is no signal: every type offered is
+    // in the cache before it is offered.
+    await Promise.allSettled(list.filter((t) => t.isActive && t.publishedVersion).map((t) => pinnedVersion(t.id, null)));
     return list;
   } catch (error) {
     const kept = await cacheGet<Template[]>("templates");

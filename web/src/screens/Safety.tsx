@@ -11,8 +11,8 @@ type Certificate = Schemas["CertificateOut"];
 type CertPoint = Certificate["points"][number];
 type Reading = Schemas["ReadingOut"];
 type Point = Schemas["PointOut"];
-interface Gas { key: string; name: string; kind: string; unit: string; min?: number; max?: number }
-interface GasTests { gases: Gas[]; initialRequired?: boolean; retestMinutes?: number }
+interface Gas { key: string; name: string; kind: string; unit: string; min?: number; max?: number; initialTest?: boolean }
+interface GasTests { gases: Gas[]; retestMinutes?: number }
 
 const CYCLE = ["APPROVED", "PENDING_DAILY", "ACTIVE", "SUSPENDED"];
 const POINT_STATE: Record<CertPoint["state"], string> = {
@@ -118,7 +118,7 @@ export function GasTestsCard({ permit, onChanged }: { permit: Permit; onChanged(
           <Alert>{error}</Alert>
           {spec.gases.map((g) => (
             <TextInput key={g.key} name={`gas-${g.key}`} label={`${g.name} (${g.unit})`} help={`Limit: ${limits(g)}`}
-              type="text" inputMode="decimal" required error={fields[`values.${g.key}`]} />
+              type="text" inputMode="decimal" required={g.initialTest !== false} error={fields[`values.${g.key}`]} />
           ))}
           <TextInput name="instrumentId" label="Instrument id" required error={fields.instrumentId} />
           <TextInput name="calibrationDue" label="Calibration due" type="date" required error={fields.calibrationDue}

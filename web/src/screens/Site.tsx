@@ -18,7 +18,7 @@ const COLOURS: Record<string, { fill: string; stroke: string; words: string }> =
   red: { fill: "#fca5a5", stroke: "#b91c1c", words: "work stopped" },
   amber: { fill: "#fcd34d", stroke: "#b45309", words: "work going on" },
   blue: { fill: "#93c5fd", stroke: "#1d4ed8", words: "approved, not active" },
-  grey: { fill: "#d1d5db", stroke: "#4b5563", words: "waiting for approval" },
+  grey: { fill: "#d1d5db", stroke: "#4b5563", words: "waiting for approval or close-out" },
   none: { fill: "none", stroke: "#6b7280", words: "no live permit" },
 };
 const VERDICTS = { BLOCK: "Not allowed together", WARN: "Allowed with an acknowledgement", ALLOW: "Allowed" };
