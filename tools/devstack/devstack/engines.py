@@ -6,11 +6,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,8 +37,38 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+PORTS = range(20_000, 32_000)  # below Linux's ephemeral range (32768-60999): no client socket takes one
+_PORT_CLAIMS = Path(tempfile.gettempdir()) / "permitto-port-claims"
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A port nothing listens on, for a server started soon after. Taken outside the ephemeral range, so
+    the outgoing connections of tests running beside cannot take it in the meantime, and claimed with a
+    file for a few minutes, so that no other process of this machine (another test system starting at
+    the same moment) is handed the same one."""
+    _PORT_CLAIMS.mkdir(exist_ok=True)
+    now = time.time()
+    for _ in range(200):
+        port = random.choice(PORTS)  # noqa: S311 (a port to try, not a secret)
+        claim = _PORT_CLAIMS / str(port)
+        try:
+            if now - claim.stat().st_mtime < 600:
+                continue
+            claim.unlink(missing_ok=True)  # an old claim: its system is long started (or gone)
+        except FileNotFoundError:
+            pass
+        try:
+            with open(claim, "x"):
+                pass
+        except FileExistsError:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a crowded machine: let the OS choose
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
