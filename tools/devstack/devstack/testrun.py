@@ -43,7 +43,7 @@ UNIT_TEST_DIRS = [
 PYTEST_NO_TESTS = 5
 # Cross-service test files that start a system of their own (or several): they run beside the ones that
 # share the session's system, in a second pytest, since most of their time is spent waiting.
-OWN_SYSTEM_TESTS = ["tests/test_outages.py", "tests/test_make_up.py", "tests/test_api_docs.py"]
+OWN_SYSTEM_TESTS = ["tests/test_outages.py", "tests/test_make_up.py", "tests/test_api_docs.py"]  # docs last
 SECOND_SYSTEM_TESTS = ["tests/browser", "tests/test_notifications.py", "tests/test_daily.py"]
 
 
@@ -186,7 +186,9 @@ def main() -> None:
             chromium.wait()
             shared = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests", "--ignore=tests/delivery",
                       *[f"--ignore={path}" for path in SECOND_SYSTEM_TESTS + OWN_SYSTEM_TESTS]]
-            own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS]
+            # Those with systems of their own run in two groups side by side: outages and make up; the documents.
+            own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS[:-1]]
+            docs = [sys.executable, "-m", "pytest", "-p", "no:xdist", OWN_SYSTEM_TESTS[-1]]
             # The browser tests (and, to share the time evenly, the slow notification and daily-cycle tests)
             # drive a second system (its own databases and Redis database), beside the first.
             browser = [sys.executable, "-m", "pytest", "-p", "no:xdist", *SECOND_SYSTEM_TESTS]
@@ -194,6 +196,7 @@ def main() -> None:
                 ("browser, notification and daily-cycle tests", browser,
                  {"PERMITTO_TEST_SYSTEM": "second", "PERMITTO_TEST_REDIS_DB": "13"}),
                 ("cross-service tests with systems of their own", own, {}),
+                ("the API document and its fuzzing, on a system of its own", docs, {}),
             ], env)
         if "delivery" in steps:
             # Dockerfiles, compose, workflows, Railway, env lists; production commands from clean venvs.
