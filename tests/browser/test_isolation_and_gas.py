@@ -52,6 +52,13 @@ def test_isolations_and_gas_tests_from_three_phones(open_app, clock, gateway, to
     # The issuer adds the sump pump's breaker to the project's library.
     issuer = open_app(email="issuer.downtown@permitto.example")
     page = issuer.page
+    # five links in the bottom bar of a 360 px phone: each fully on the screen
+    width = page.viewport_size["width"]
+    for link in page.locator("nav.bottom a").all():
+        box = link.bounding_box()
+        assert box["x"] >= 0, link.inner_text()
+        assert box["x"] + box["width"] <= width, link.inner_text()
+        assert link.evaluate("e => e.scrollWidth <= e.clientWidth"), link.inner_text()  # its words not cut
     page.get_by_role("link", name="Isolation points").click()
     page.get_by_role("heading", name="Isolation points").wait_for()
     page.get_by_role("button", name="Add a point").click()
