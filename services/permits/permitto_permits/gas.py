@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from permitto_common.errors import Conflict, Forbidden, ValidationFailed, field_error
 
-from . import clock, daily, relay, transitions
+from . import audit, clock, daily, relay, transitions
 from .access import Actor, visible_permit
 from .extensions import db
 from .models import GasReading, Permit
@@ -69,8 +69,6 @@ def record(actor: Actor, permit_id: uuid.UUID, body: ReadingBody) -> GasReading:
                          location=body.location, values=values, passed=all(v["pass"] for v in values))
     db.session.add(reading)
     permit.version += 1
-    from . import audit  # the audit entry and the suspension are one transaction with the reading
-
     audit.record(permit, "gas_reading", actor_id=actor.id, actor_role=actor.role,
                  details={"passed": reading.passed, "instrument": body.instrument_id,
                           "values": {v["gas"]: v["value"] for v in values}, "location": body.location})

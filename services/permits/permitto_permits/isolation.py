@@ -77,12 +77,15 @@ def update_point(actor: Actor, point_id: uuid.UUID, body: PointPatch) -> Isolati
     return point
 
 
+# A certificate as every answer shows it: its points with their library entries and locks, its permits.
+_WHOLE = (selectinload(IsolationCertificate.points).selectinload(CertificatePoint.point),
+          selectinload(IsolationCertificate.points).selectinload(CertificatePoint.locks),
+          selectinload(IsolationCertificate.links))
+
+
 # -- certificates --------------------------------------------------------------------------------------
 def _certificate(actor: Actor, certificate_id: uuid.UUID, *, lock: bool = False) -> IsolationCertificate:
-    stmt = select(IsolationCertificate).where(IsolationCertificate.id == certificate_id).options(
-        selectinload(IsolationCertificate.points).selectinload(CertificatePoint.point),
-        selectinload(IsolationCertificate.points).selectinload(CertificatePoint.locks),
-        selectinload(IsolationCertificate.links))
+    stmt = select(IsolationCertificate).where(IsolationCertificate.id == certificate_id).options(*_WHOLE)
     if lock:
         stmt = stmt.with_for_update(of=IsolationCertificate)
     certificate = db.session.scalar(stmt)
@@ -111,9 +114,7 @@ def certificates_of(actor: Actor, permit_id: uuid.UUID) -> Sequence[IsolationCer
 def linked(permit_id: uuid.UUID) -> Sequence[IsolationCertificate]:
     return db.session.scalars(
         select(IsolationCertificate).join(CertificatePermit).where(CertificatePermit.permit_id == permit_id)
-        .options(selectinload(IsolationCertificate.points).selectinload(CertificatePoint.point),
-                 selectinload(IsolationCertificate.points).selectinload(CertificatePoint.locks),
-                 selectinload(IsolationCertificate.links))
+        .options(*_WHOLE)
         .order_by(IsolationCertificate.prepared_at)).all()
 
 

@@ -14,6 +14,7 @@ from permitto_common.validation import Body, Text
 
 from .models import Permit, Template, TemplateVersion
 from .states import STATES
+from .template_schema import isolation_required
 
 PermitType = Literal["HW", "CSE", "WAH", "EW"]
 Status = Literal[STATES]  # type: ignore[valid-type]
@@ -663,6 +664,6 @@ def permit_out(permit: Permit, allowed_actions: list[str], *, work_area: AreaRef
         "workAreaId": str(permit.work_area_id) if permit.work_area_id else None,
         "workArea": work_area,
         "conflicts": conflicts,
-        "isolationRequired": bool((permit.template_version.schema.get("isolation") or {}).get("required")),
+        "isolationRequired": isolation_required(permit.template_version.schema),
         "gasTests": permit.template_version.schema.get("gasTests"),
     }

@@ -2,8 +2,8 @@
 // The server decides who may do what and whether work may start; these screens show what it says.
 import { useEffect, useState } from "preact/hooks";
 import { api, newKey, unwrap, type Permit, type Schemas } from "../api/client";
-import { ApiError, messageOf } from "../api/errors";
 import { Alert, Empty, ErrorText, Spinner, TextInput } from "../components/ui";
+import { useSend } from "../lib/send";
 import { when } from "../lib/format";
 import { useSession } from "../lib/session";
 
@@ -27,29 +27,6 @@ const idem = () => ({ "Idempotency-Key": newKey() });
 function limits(gas: Gas): string {
   if (gas.min !== undefined && gas.max !== undefined) return `${gas.min}–${gas.max} ${gas.unit}`;
   return gas.min !== undefined ? `at least ${gas.min} ${gas.unit}` : `at most ${gas.max ?? ""} ${gas.unit}`;
-}
-
-/** A small form whose fields are named inputs; the server's words go beside each field. */
-function useSend() {
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  /** The work's answer; null when it was refused (its reasons are then shown). */
-  async function send<T>(work: () => Promise<T>): Promise<T | null> {
-    setBusy(true);
-    setError("");
-    setFields({});
-    try {
-      return await work();
-    } catch (e) {
-      setError(messageOf(e));
-      if (e instanceof ApiError) setFields(e.fieldMessages());
-      return null;
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { fields, error, busy, send };
 }
 
 const value = (form: HTMLFormElement, name: string) =>

@@ -3,9 +3,10 @@
 // themselves (added, nested, placed on the plan by tapping) and the SIMOPS matrix.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, newKey, unwrap, type Schemas } from "../api/client";
-import { ApiError, messageOf } from "../api/errors";
+import { messageOf } from "../api/errors";
 import { Alert, Empty, ErrorText, Link, Spinner, StateBadge, TextInput } from "../components/ui";
 import { typeName } from "../lib/format";
+import { useSend } from "../lib/send";
 import { useSession } from "../lib/session";
 import { areaChoices } from "./NewPermit";
 
@@ -88,26 +89,11 @@ function AreaList({ areas }: { areas: BoardArea[] }) {
   );
 }
 
-function useForm() {
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  async function send<T>(work: () => Promise<T>): Promise<T | null> {
-    setBusy(true); setError(""); setFields({});
-    try { return await work(); } catch (e) {
-      setError(messageOf(e));
-      if (e instanceof ApiError) setFields(e.fieldMessages());
-      return null;
-    } finally { setBusy(false); }
-  }
-  return { fields, error, busy, send };
-}
-
 function Manage({ projectId, board, onChanged, placeId, setPlaceId, setPlacing }: {
   projectId: string; board: Board; onChanged(): void; placeId: string; setPlaceId(id: string): void;
   setPlacing(s: Shape | null): void;
 }) {
-  const { fields, error, busy, send } = useForm();
+  const { fields, error, busy, send } = useSend();
   const [notice, setNotice] = useState("");
   const choices = areaChoices(board.areas);
   function startPlacing(shape: Shape) {
@@ -181,7 +167,7 @@ function Manage({ projectId, board, onChanged, placeId, setPlaceId, setPlacing }
 function Matrix({ projectId, editable }: { projectId: string; editable: boolean }) {
   const [rows, setRows] = useState<MatrixEntry[] | null>(null);
   const [notice, setNotice] = useState("");
-  const { error, busy, send } = useForm();
+  const { error, busy, send } = useSend();
   useEffect(() => {
     void unwrap(api.GET("/api/v1/simops-matrix/{project_id}", { params: { path: { project_id: projectId } } }))
       .then(setRows).catch(() => setRows([]));
@@ -230,7 +216,7 @@ export function Site() {
   const [error, setError] = useState("");
   const [placing, setPlacing] = useState<Shape | null>(null);
   const [placeId, setPlaceId] = useState("");
-  const place = useForm();
+  const place = useSend();
   const [notice, setNotice] = useState("");
   const manager = me.role === "COORDINATOR" || me.role === "SUPER_ADMIN";
   async function load() {
