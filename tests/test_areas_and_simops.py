@@ -17,7 +17,7 @@ import requests
 
 from devstack.images import png, png_base64
 from devstack.observe import qr_codes_of_pdf, wait_until
-from devstack.samples import FORMS, approved_sample, new_work_area
+from devstack.samples import FORMS, approved_sample, new_work_area, stand_down_hot_work
 
 NY = ZoneInfo("America/New_York")
 SIGNATURE = {"imageBase64": png_base64()}
@@ -303,7 +303,7 @@ def test_the_printed_qr_code_opens_a_public_check_of_the_permit(people, ids, clo
 
     ok(coordinator.post(f"/permits/{permit['id']}/suspend", json={"reason": "Gas alarm on level 2"}))
     assert "SUSPENDED — STOP WORK" in check().text
-    ok(receiver.post(f"/permits/{permit['id']}/request-closeout", json={"reason": "Done early"}))
+    stand_down_hot_work(receiver, permit, clock, start + timedelta(hours=3), reason="Done early")
     ok(coordinator.post(f"/permits/{permit['id']}/close",
                         json={"completionNotes": "Area clean and handed back", "signature": SIGNATURE}))
     assert "CLOSED" in check().text

@@ -13,7 +13,7 @@ import requests
 
 from devstack.images import png_base64
 from devstack.observe import qr_codes_of_pdf
-from devstack.samples import approved_sample
+from devstack.samples import approved_sample, stand_down_hot_work
 
 NY = ZoneInfo("America/New_York")  # the DOWNTOWN demo project's time zone
 SIGNATURE = {"imageBase64": png_base64()}
@@ -120,8 +120,10 @@ def test_suspend_reinstate_closeout_and_the_pdf(system, clock, people, ids):
     refused = receiver.post(f"/permits/{permit['id']}/close", json={"signature": SIGNATURE,
                                                                     "completionNotes": "I say it is done."})
     assert refused.status_code == 403
-    requested = receiver.post(f"/permits/{permit['id']}/request-closeout", json={})
-    assert requested.json()["data"]["status"] == "PENDING_CLOSEOUT"
+    unwatched = receiver.post(f"/permits/{permit['id']}/request-closeout", json={})
+    assert unwatched.status_code == 422  # hot work names its fire watch
+    requested = stand_down_hot_work(receiver, permit, clock, start + timedelta(hours=3))
+    assert requested["status"] == "PENDING_CLOSEOUT"
     no_notes = coordinator.post(f"/permits/{permit['id']}/close", json={"signature": SIGNATURE})
     assert no_notes.status_code == 422
     closed = coordinator.post(f"/permits/{permit['id']}/close", json={

@@ -359,5 +359,6 @@ def test_drafts_are_checked_for_project_and_validity(api_of, templates, ids, dra
                                            ).status_code == 403
     long = draft(validTo=(start + timedelta(days=9)).isoformat(), workStart="05:00", workEnd="04:00")
     problems = act(receiver, long, "submit").json()["error"]["details"]
-    assert {"field": "validTo", "message": "a standard permit is valid for at most 7 days"} in problems
+    assert {"field": "validTo",
+            "message": "a permit of this type is valid for at most 7 days in all, extensions included"} in problems
     assert {"field": "workEnd", "message": "must be after workStart"} in problems

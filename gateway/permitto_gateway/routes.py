@@ -23,6 +23,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/templates", "permits"),
     Route("/permits", "permits", timeout=30.0),
     Route("/isolation-points", "permits"),
+    Route("/competencies", "permits"),
+    Route("/competency-types", "permits"),
     Route("/isolation-certificates", "permits"),
     Route("/work-areas", "permits"),
     Route("/site-plans", "permits"),

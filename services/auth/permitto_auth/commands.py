@@ -21,7 +21,9 @@ def register_commands(app: Flask) -> None:
     @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the demo logins here.")
     @click.option("--projects-output", type=click.Path(dir_okay=False, path_type=Path),
                   help="Write the demo projects' ids by code here (the permits service seeds their libraries).")
-    def seed_demo_command(output: Path | None, projects_output: Path | None) -> None:
+    @click.option("--users-output", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Write the demo users' ids by email here (the permits service seeds their competencies).")
+    def seed_demo_command(output: Path | None, projects_output: Path | None, users_output: Path | None) -> None:
         """Create the demo projects and users (idempotent)."""
         logins = seed_demo()
         if output:
@@ -31,6 +33,11 @@ def register_commands(app: Flask) -> None:
             projects = {p.code: str(p.id) for p in db.session.scalars(db.select(Project).order_by(Project.code))}
             projects_output.parent.mkdir(parents=True, exist_ok=True)
             projects_output.write_text(json.dumps(projects, indent=2) + "\n", encoding="utf-8")
+        if users_output:
+            emails = {login["email"] for login in logins}
+            users = {u.email: str(u.id) for u in db.session.scalars(db.select(User)) if u.email in emails}
+            users_output.parent.mkdir(parents=True, exist_ok=True)
+            users_output.write_text(json.dumps(users, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         click.echo(f"demo data ready: {len(logins)} users")
 
     @app.cli.command("create-admin")

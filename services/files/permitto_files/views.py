@@ -14,7 +14,7 @@ from permitto_common.openapi import documented
 from permitto_common.security import COORDINATOR, ISSUER, RECEIVER, current_identity, require_auth, require_internal
 from permitto_common.validation import Body, parse_body, parse_query
 
-from . import site_plans, storage, uploads
+from . import owned_uploads, storage, uploads
 from .extensions import db
 from .models import SignatureImage, StoredFile
 from .permits_client import permit_for
@@ -51,7 +51,8 @@ class PublicSignatureBody(Body):
 
 
 class SignatureBody(PublicSignatureBody):
-    role: Literal[RECEIVER, ISSUER, COORDINATOR]  # type: ignore[valid-type]
+    # The three roles, and the people a permit names who need not be users: crew and the fire watch.
+    role: Literal[RECEIVER, ISSUER, COORDINATOR, "CREW", "FIRE_WATCH"]  # type: ignore[valid-type]
     userId: uuid.UUID | None = None
 
 
@@ -194,26 +195,25 @@ class PlanKeyBody(Body):
     key: str = Field(min_length=10, max_length=400)
 
 
-@internal.post("/site-plans/<uuid:project_id>/upload-url")
+# The kinds' routes: /internal/site-plans/<project id>/... and /internal/evidence/<user id>/...
+@internal.post("/<any('site-plans', 'evidence'):kind>/<uuid:owner_id>/upload-url")
 @require_internal
-def site_plan_upload(project_id: uuid.UUID) -> Response:
+def owned_upload(kind: str, owner_id: uuid.UUID) -> Response:
     body = parse_body(PlanTicketBody)
-    return success(site_plans.upload_ticket(project_id, body.contentType, body.size), status=201)
+    return success(owned_uploads.upload_ticket(owned_uploads.KINDS[kind], owner_id, body.contentType, body.size),
+                   status=201)
 
 
-@internal.post("/site-plans/<uuid:project_id>/confirm")
+@internal.post("/<any('site-plans', 'evidence'):kind>/<uuid:owner_id>/confirm")
 @require_internal
-def site_plan_confirm(project_id: uuid.UUID) -> Response:
-    return success(site_plans.check(project_id, parse_body(PlanKeyBody).key))
+def owned_confirm(kind: str, owner_id: uuid.UUID) -> Response:
+    return success(owned_uploads.check(owned_uploads.KINDS[kind], owner_id, parse_body(PlanKeyBody).key))
 
 
-@internal.get("/site-plans/link")
+@internal.get("/<any('site-plans', 'evidence'):kind>/link")
 @require_internal
-def site_plan_link() -> Response:
-    key = request.args.get("key", "")
-    if not key.startswith("plans/") or storage.head(key) is None:
-        raise NotFound("No such plan.")
-    return success(site_plans.link(key))
+def owned_link(kind: str) -> Response:
+    return success(owned_uploads.link(owned_uploads.KINDS[kind], request.args.get("key", "")))
 
 
 def register_views(app: Flask) -> None:

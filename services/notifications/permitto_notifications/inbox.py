@@ -43,6 +43,14 @@ WHAT = {
     "PERMIT_CLOSEOUT_REQUESTED": "ready for close-out",
     "PERMIT_ACTIVATED": "active for today",
     "SIMOPS_ACKNOWLEDGED": "has other work approved beside it (SIMOPS)",
+    "CREW_STILL_SIGNED_ON": "ended its work day with workers still signed on",
+    "HANDOVER_REQUESTED": "is being handed over: the incoming holder accepts, an issuer acknowledges",
+    "PERMIT_HANDED_OVER": "handed over to a new holder",
+    "EXTENSION_REQUESTED": "asks for an extension",
+    "EXTENSION_APPROVED": "extended",
+    "EXTENSION_REFUSED": "extension refused",
+    "FIRE_WATCH_STARTED": "fire watch started",
+    "COMPETENCY_EXPIRING": "runs out within 30 days",
 }
 
 
@@ -90,12 +98,18 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
     actor = recipients.user_name(data.get("actorId")) or "Permitto"
     payload = data.get("payload", {})
     number = data.get("permitNumber") or "a permit"
-    link = f"{current_app.config['APP_URL'].rstrip('/')}/permits/{data.get('permitId')}"
+    app_url = current_app.config["APP_URL"].rstrip("/")
+    link = f"{app_url}/permits/{data.get('permitId')}"
     title = f"{number} {WHAT.get(event.type, event.type.lower())}"
+    subject = f"[{number}] {payload.get('title', '')} — {WHAT.get(event.type, event.type)}"
+    if not data.get("permitId"):  # about a person, not a permit: its own subject and page
+        number, title, link = "Permitto", payload["subject"], f"{app_url}{payload.get('path', '/')}"
+        subject = f"[Permitto] {title}"
     reason = payload.get("reason")
     if payload.get("withNumber"):  # the other permit an event speaks of (SIMOPS): named in every channel
         reason = f"{payload['withNumber']} {payload.get('withTitle', '')}: {reason}"
-    body = f"{payload.get('title', '')} — {WHAT.get(event.type, '')}" + (f". Reason: {reason}" if reason else "") + (
+    about = payload.get("title", payload.get("subject", ""))
+    body = f"{about} — {WHAT.get(event.type, '')}" + (f". Reason: {reason}" if reason else "") + (
         f". By {actor}." if data.get("actorId") else ".")
     created = []
     for person in people:
@@ -122,9 +136,10 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
         if event.type not in recipients.IN_APP_ONLY and _wants(preference, event.type, "email"):
             context = {"name": person["name"], "number": number, "title": payload.get("title", ""),
                        "what": WHAT.get(event.type, event.type), "actor": actor, "reason": reason, "link": link,
-                       "permit_type": payload.get("type")}
+                       "permit_type": payload.get("type"),
+                       "personal": not data.get("permitId")}
             emails += queue_email(dedupe_key=f"{event.id}:{person['id']}", user_id=person["id"], to=person["email"],
-                                  subject=f"[{number}] {payload.get('title', '')} — {WHAT.get(event.type, event.type)}",
+                                  subject=subject,
                                   text=render_template("email/event.txt", **context),
                                   html=render_template("email/event.html", **context))
     event.processed_at = utcnow()

@@ -10,6 +10,7 @@ from permitto_common import security as roles
 from .extensions import auth
 
 RECEIVER, ISSUERS, COORDINATORS = "receiver", "issuers", "coordinators"
+NAMED = "named"  # the people the event names in payload.userIds (an incoming holder, a competency's holder)
 ALL = (RECEIVER, ISSUERS, COORDINATORS)
 AUDIENCE: dict[str, tuple[str, ...]] = {
     "PERMIT_SUBMITTED": (ISSUERS,),
@@ -26,6 +27,14 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     "PERMIT_ACTIVATED": (RECEIVER,),
     "DAILY_REMINDER": ALL,  # narrowed to the roles whose confirmation is missing (resolve)
     "SIMOPS_ACKNOWLEDGED": ALL,  # on the permit beside which other work was approved
+    "CREW_STILL_SIGNED_ON": (RECEIVER, ISSUERS),
+    "HANDOVER_REQUESTED": (NAMED, ISSUERS),  # the incoming holder accepts; an issuer acknowledges
+    "PERMIT_HANDED_OVER": (RECEIVER, NAMED, ISSUERS),  # the new holder, the outgoing one
+    "EXTENSION_REQUESTED": (ISSUERS, COORDINATORS),
+    "EXTENSION_APPROVED": ALL,
+    "EXTENSION_REFUSED": (RECEIVER,),
+    "FIRE_WATCH_STARTED": (RECEIVER, COORDINATORS),
+    "COMPETENCY_EXPIRING": (NAMED,),
 }
 # In-app only: frequent or informative, not worth an email.
 IN_APP_ONLY = {"PERMIT_ACTIVATED", "PERMIT_REINSTATED"}
@@ -47,6 +56,10 @@ def resolve(event_type: str, event: dict[str, Any]) -> list[dict[str, Any]]:
     if RECEIVER in groups and payload.get("requesterId"):
         user = _get(f"/internal/users/{payload['requesterId']}")
         people[user["id"]] = user
+    if NAMED in groups:
+        for user_id in payload.get("userIds", []):
+            user = _get(f"/internal/users/{user_id}")
+            people[user["id"]] = user
     if ISSUERS in groups and event.get("projectId"):
         for user in _get(f"/internal/projects/{event['projectId']}/users", role=roles.ISSUER):
             people[user["id"]] = user

@@ -14,7 +14,7 @@ from permitto_common.security import current_identity
 
 from .directory import directory
 from .extensions import db
-from .models import Permit
+from .models import Handover, Permit
 from .states import ADMIN, COORDINATOR, ISSUER
 
 if TYPE_CHECKING:
@@ -71,7 +71,9 @@ def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
         return stmt.where(submitted_or_mine)
     if actor.role == ISSUER:
         return stmt.where(Permit.project_id.in_(actor.project_ids()), submitted_or_mine)
-    return stmt.where(Permit.requester_id == actor.id)
+    # A receiver sees the permits they hold, and those handed to them or by them (docs/domain.md, "Handover").
+    handed = select(Handover.permit_id).where(or_(Handover.from_user_id == actor.id, Handover.to_user_id == actor.id))
+    return stmt.where(or_(Permit.requester_id == actor.id, Permit.id.in_(handed)))
 
 
 def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:

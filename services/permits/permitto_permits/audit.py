@@ -90,6 +90,17 @@ def emit(permit: Permit, event_type: str, *, actor_id: uuid.UUID | None, **paylo
     return event
 
 
+def emit_personal(event_type: str, *, user_id: uuid.UUID, subject: str, path: str, **payload: Any) -> OutboxEvent:
+    """A domain event about a person, not a permit (a competency running out): told to that person only,
+    under `subject`, with a link to the app's `path`."""
+    if event_type not in EVENTS:
+        raise ValueError(f"{event_type} is not a declared event (events.py): notifications would not know it")
+    event = OutboxEvent(event_type=event_type, permit_id=None, permit_number=None, project_id=None, actor_id=None,
+                        payload={"userIds": [str(user_id)], "subject": subject, "path": path, **payload})
+    db.session.add(event)
+    return event
+
+
 def verify_chain(permit_id: uuid.UUID) -> ChainCheck:
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.permit_id == permit_id).order_by(AuditEntry.seq)

@@ -199,6 +199,11 @@ def _record_to_confirm(permit: Permit, who: Actor, now: datetime) -> DailyApprov
     # Last, as it asks auth: issuers confirm on their own projects only.
     if who.role == ISSUER and permit.project_id not in who.project_ids():
         return Forbidden("You are not assigned to this permit's project.")
+    from . import competencies  # here: competencies reads the local date from this module
+
+    problem = competencies.user_problem(permit, who.role.lower(), who.id, now)
+    if problem:
+        return Conflict(f"Not competent: {problem['message']}.", code="NOT_COMPETENT", details=[problem])
     return record
 
 

@@ -28,6 +28,7 @@ def file_name(permit: Permit) -> str:
 
 def assemble(permit: Permit) -> PermitDocument:
     from . import daily, gas, isolation, verify
+    from .people import people_out
 
     records = db.session.scalars(select(DailyApproval).where(DailyApproval.permit_id == permit.id)
                                  .order_by(DailyApproval.work_date)).all()
@@ -58,7 +59,7 @@ def assemble(permit: Permit) -> PermitDocument:
         work_area=f"{area.code} — {area.name}" if area else None,
         signatures=signatures, days=[daily.day_out(r, names) for r in records], files=attached,
         closeout_notes=permit.closeout_notes, generated_at=clock.now(), isolations=certificates,
-        gas_readings=[gas.reading_out(r, names) for r in readings],
+        gas_readings=[gas.reading_out(r, names) for r in readings], people=people_out(permit),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import selectinload
@@ -19,10 +20,9 @@ from .extensions import db
 from .models import Permit, Template
 from .schemas import CreatePermitBody, SectionCheck, UpdatePermitBody
 from .states import DRAFT, RECEIVER
-from .template_schema import section_keys, validate_form
+from .template_schema import max_validity_hours, section_keys, validate_form
 from .templates_service import latest
 
-MAX_VALIDITY = timedelta(days=7)
 STANDARD_HOURS = (time(6, 0), time(20, 0))  # outside them a permit needs the extended-hours flag
 
 
@@ -40,12 +40,18 @@ def require_validity_order(permit: Permit) -> None:
         raise ValidationFailed([VALID_TO_ORDER])
 
 
+def cap_words(schema: dict[str, Any]) -> str:
+    hours = max_validity_hours(schema)
+    span = f"{hours // 24} days" if hours % 24 == 0 else f"{hours} hours"
+    return f"a permit of this type is valid for at most {span} in all, extensions included"
+
+
 def validity_problems(permit: Permit, *, now: datetime) -> list[dict[str, str]]:
     problems = []
     if permit.valid_from >= permit.valid_to:
         problems.append(VALID_TO_ORDER)
-    elif permit.valid_to - permit.valid_from > MAX_VALIDITY:
-        problems.append(field_error("validTo", "a standard permit is valid for at most 7 days"))
+    elif permit.valid_to - permit.valid_from > timedelta(hours=max_validity_hours(permit.template_version.schema)):
+        problems.append(field_error("validTo", cap_words(permit.template_version.schema)))
     if permit.valid_to <= now:
         problems.append(field_error("validTo", "is in the past"))
     if permit.work_start >= permit.work_end:

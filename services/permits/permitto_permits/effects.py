@@ -31,6 +31,7 @@ class Act:
     comment: str | None = None
     acknowledgement: str | None = None  # of a SIMOPS WARN conflict, given with an approval
     details: dict[str, Any] = field(default_factory=dict)
+    fire_watch: Any = None  # a PersonIn: who keeps a hot-work permit's fire watch, named with its close-out
 
 
 def check_and_number(act: Act) -> None:
@@ -149,7 +150,62 @@ def resume_if_confirmed(act: Act) -> None:
 
 
 def record_closeout_request(act: Act) -> None:
+    """The work stops; hot work names its fire watch here, and the watch's hold begins."""
+    from . import fire_watch
+
+    problems = fire_watch.watcher_problems(act.permit, act.fire_watch, act.now)
+    if problems:
+        raise ValidationFailed(problems, "Close-out cannot be asked for yet; fix every problem listed.")
     act.permit.closeout_requested_at = act.now
+    fire_watch.begin(act.permit, act.now, act.fire_watch, _actor_id(act))
+
+
+def begin_fire_watch(act: Act) -> None:
+    """Expired hot work stops too: its fire watch is set up, to be named on the permit."""
+    from . import fire_watch
+
+    fire_watch.begin(act.permit, act.now, None, None)
+
+
+def competent(party: str) -> Callable[[Act], None]:
+    """The person taking the step holds the competency the permit's template demands of this party
+    (docs/domain.md, "Competencies")."""
+
+    def guard(act: Act) -> None:
+        from . import competencies
+
+        competencies.require(act.permit, party, _actor_id(act), act.now)
+
+    guard.__doc__ = f"Competent as the {party}"
+    return guard
+
+
+def crew_signed_off(act: Act) -> None:
+    """A permit closes only when nobody is still signed on to it."""
+    from . import crew
+
+    problems = crew.close_problems(act.permit)
+    if problems:
+        raise Conflict("The permit cannot be closed while workers are signed on: "
+                       + "; ".join(p["message"] for p in problems) + ".", code="CREW_STILL_SIGNED_ON",
+                       details=problems)
+
+
+def fire_watch_done(act: Act) -> None:
+    """Hot work closes only after its fire watch ran its time and signed the area clear."""
+    from . import fire_watch
+
+    problems = fire_watch.close_problems(act.permit, act.now)
+    if problems:
+        raise Conflict("The permit cannot be closed yet: " + "; ".join(p["message"] for p in problems) + ".",
+                       code="FIRE_WATCH_NOT_DONE", details=problems)
+
+
+def warn_crew_on(act: Act) -> None:
+    """The work day ends whoever is signed on, with a warning to the holder and the issuers."""
+    from . import crew
+
+    crew.warn_if_on(act.permit, act.now)
 
 
 def record_close(act: Act) -> None:

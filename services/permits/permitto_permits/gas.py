@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from permitto_common.errors import Conflict, Forbidden, ValidationFailed, field_error
 
-from . import audit, clock, daily, relay, transitions
+from . import audit, clock, competencies, daily, relay, transitions
 from .access import Actor, visible_permit
 from .extensions import db
 from .models import GasReading, Permit
@@ -48,6 +48,7 @@ def record(actor: Actor, permit_id: uuid.UUID, body: ReadingBody) -> GasReading:
         raise Conflict(f"The permit is {permit.status}; readings are taken while it is in its daily cycle.",
                        code="INVALID_STATE", details=[field_error("status", permit.status)])
     now = clock.now()
+    competencies.require(permit, "gasTester", actor.id, now)
     today = daily.local_date(now, permit.timezone)
     problems = []
     if body.calibration_due < today:
@@ -145,6 +146,15 @@ def sweep_step(permit: Permit, now: datetime, *, before: datetime) -> str | None
                             reason=f"Gas re-test overdue since {due.isoformat(timespec='minutes')} "
                                    f"(every {spec.retestMinutes} minutes)")
     return "retest_suspend"
+
+
+def snapshot(permit: Permit) -> dict[str, Any] | None:
+    """The last gas test as one shift hands the permit to the next (None without one)."""
+    last = _latest(permit)
+    if last is None:
+        return None
+    return {"takenAt": last.taken_at.isoformat(), "passed": last.passed,
+            "values": {v["gas"]: v["value"] for v in last.values}}
 
 
 def reading_out(reading: GasReading, names: dict[str, dict[str, Any]]) -> dict[str, Any]:

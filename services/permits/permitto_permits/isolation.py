@@ -399,6 +399,14 @@ def close_problems(permit: Permit) -> list[dict[str, str]]:
     return problems
 
 
+def snapshot(permit: Permit) -> list[dict[str, Any]]:
+    """The state of the permit's isolations as one shift hands it to the next."""
+    return [{"certificate": c.title, "status": c.status,
+             "points": [{"tag": cp.point.tag, "state": _point_state(cp), "lockNumber": cp.lock_number,
+                         "personalLocks": sum(1 for lk in cp.locks if lk.removed_at is None)} for cp in c.points]}
+            for c in linked(permit.id)]
+
+
 # -- answers -------------------------------------------------------------------------------------------
 def _point_fields(point: IsolationPoint) -> dict[str, Any]:
     return {"tag": point.tag, "description": point.description, "equipment": point.equipment,

@@ -44,10 +44,16 @@ def generate_pdf(*, permit_id: str) -> str | None:
 
 
 def run_sweeps() -> dict[str, int]:
-    """The daily-cycle sweep, every minute from the scheduler; safe to run twice or late."""
-    from . import clock, daily
+    """The daily-cycle sweep and the competency notices, every minute from the scheduler; safe to run twice
+    or late (each notice goes once)."""
+    from . import clock, competencies, daily
 
-    return daily.sweep(clock.now())
+    now = clock.now()
+    counts = daily.sweep(now)
+    told = competencies.notify_expiring(now)
+    if told:
+        counts["competency_expiring"] = told
+    return counts
 
 
 def relay_outbox() -> dict[str, int]:

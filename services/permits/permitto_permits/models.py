@@ -198,9 +198,9 @@ class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     event_type: Mapped[str] = mapped_column(String(40))
-    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    permit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("permits.id"), index=True)  # None: to a person
     permit_number: Mapped[str | None] = mapped_column(String(64))
-    project_id: Mapped[uuid.UUID]
+    project_id: Mapped[uuid.UUID | None]
     actor_id: Mapped[uuid.UUID | None]
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -381,3 +381,164 @@ class SimopsAcknowledgement(db.Model):  # type: ignore[name-defined,misc]
     role: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CompetencyType(db.Model):  # type: ignore[name-defined,misc]
+    """A kind of competence a permit may demand of a party ("Gas tester"), keyed as templates name it."""
+
+    __tablename__ = "competency_types"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Competency(db.Model):  # type: ignore[name-defined,misc]
+    """One person's certificate of a competency: who issued it, its number, when it is valid, the evidence."""
+
+    __tablename__ = "competencies"
+    __table_args__ = (CheckConstraint("valid_from <= valid_to", name="validity_order"),
+                      Index("ix_competencies_user_type", "user_id", "type_id"),
+                      Index("ix_competencies_valid_to", "valid_to", postgresql_where="revoked_at IS NULL"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("competency_types.id"))
+    issuer: Mapped[str] = mapped_column(String(200))  # the body that certified it
+    number: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date]
+    evidence_key: Mapped[str | None] = mapped_column(String(400))
+    evidence_type: Mapped[str | None] = mapped_column(String(60))
+    recorded_by: Mapped[uuid.UUID]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_by: Mapped[uuid.UUID | None]
+    revoked_at: Mapped[datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    expiry_notified_at: Mapped[datetime | None]  # the 30-day notice went out (once per certificate)
+
+    type: Mapped[CompetencyType] = relationship()
+
+
+class CrewMember(db.Model):  # type: ignore[name-defined,misc]
+    """A worker signed on to a permit: acknowledged its hazards and precautions with a signature, on a
+    user's device; signed off at the end of the day or the job. Workers need not be Permitto users."""
+
+    __tablename__ = "crew_members"
+    __table_args__ = (CheckConstraint("role IN ('WORKER','ENTRANT','ATTENDANT')", name="role"),
+                      Index("ix_crew_members_on", "permit_id", postgresql_where="signed_off_at IS NULL"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10), default="WORKER")
+    user_id: Mapped[uuid.UUID | None]  # when the worker is a Permitto user
+    competency_ref: Mapped[str | None] = mapped_column(String(100))
+    competency_valid_to: Mapped[date | None]
+    briefing_sha256: Mapped[str] = mapped_column(String(64))  # the hazards and precautions acknowledged
+    signature_key: Mapped[str] = mapped_column(String(400))
+    signature_sha256: Mapped[str] = mapped_column(String(64))
+    signed_on_at: Mapped[datetime]
+    signed_on_by: Mapped[uuid.UUID]  # whose device
+    signed_off_at: Mapped[datetime | None]
+    signed_off_by: Mapped[uuid.UUID | None]
+
+    entries: Mapped[list[CrewEntry]] = relationship(order_by="CrewEntry.entered_at")
+
+
+class CrewEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Confined space: one entry of an entrant into the space and the exit, each with who recorded it."""
+
+    __tablename__ = "crew_entries"
+    __table_args__ = (Index("uq_crew_entries_inside", "crew_member_id", unique=True,
+                            postgresql_where="exited_at IS NULL"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    crew_member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crew_members.id"), index=True)
+    entered_at: Mapped[datetime]
+    entered_by: Mapped[uuid.UUID]
+    exited_at: Mapped[datetime | None]
+    exited_by: Mapped[uuid.UUID | None]
+
+
+class Handover(db.Model):  # type: ignore[name-defined,misc]
+    """A shift handover of a permit from its holder to another receiver: both sign, the issuer acknowledges."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        CheckConstraint("status IN ('REQUESTED','ACCEPTED','DONE','CANCELLED')", name="status"),
+        Index("uq_handovers_one_open", "permit_id", unique=True, postgresql_where="status IN ('REQUESTED','ACCEPTED')"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    from_user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    to_user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(10), default="REQUESTED")
+    note: Mapped[str] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # isolations and gas tests, as handed
+    requested_at: Mapped[datetime]
+    from_signature_key: Mapped[str] = mapped_column(String(400))
+    from_signature_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime | None]
+    to_signature_key: Mapped[str | None] = mapped_column(String(400))
+    to_signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by: Mapped[uuid.UUID | None]
+    acknowledged_at: Mapped[datetime | None]
+    cancelled_by: Mapped[uuid.UUID | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Extension(db.Model):  # type: ignore[name-defined,misc]
+    """A request for more time: the holder asks, the issuer then the coordinator approve (or either refuses)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (
+        CheckConstraint("status IN ('REQUESTED','ISSUER_APPROVED','APPROVED','REFUSED','WITHDRAWN')", name="status"),
+        CheckConstraint("from_valid_to < new_valid_to", name="later"),
+        Index("uq_extensions_one_open", "permit_id", unique=True,
+              postgresql_where="status IN ('REQUESTED','ISSUER_APPROVED')"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="REQUESTED")
+    requested_by: Mapped[uuid.UUID]
+    requested_at: Mapped[datetime]
+    from_valid_to: Mapped[datetime]
+    new_valid_to: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    issuer_by: Mapped[uuid.UUID | None]
+    issuer_at: Mapped[datetime | None]
+    coordinator_by: Mapped[uuid.UUID | None]
+    coordinator_at: Mapped[datetime | None]
+    refused_by: Mapped[uuid.UUID | None]
+    refused_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FireWatch(db.Model):  # type: ignore[name-defined,misc]
+    """Hot work's watch after the work stops: named, held for the template's minutes, signed clear."""
+
+    __tablename__ = "fire_watches"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"), unique=True)
+    minutes: Mapped[int]
+    watcher_name: Mapped[str | None] = mapped_column(String(200))
+    watcher_user_id: Mapped[uuid.UUID | None]
+    competency_ref: Mapped[str | None] = mapped_column(String(100))
+    competency_valid_to: Mapped[date | None]
+    named_by: Mapped[uuid.UUID | None]
+    started_at: Mapped[datetime | None]  # when the named watch began: the hold runs from here
+    ends_at: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]
+    cleared_by: Mapped[uuid.UUID | None]  # whose device the fire watch signed on
+    clear_note: Mapped[str | None] = mapped_column(Text)
+    signature_key: Mapped[str | None] = mapped_column(String(400))
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

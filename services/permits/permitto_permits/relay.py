@@ -22,8 +22,9 @@ BATCH = 200
 
 
 def event_out(event: OutboxEvent) -> dict[str, Any]:
-    return {"id": str(event.id), "type": event.event_type, "permitId": str(event.permit_id),
-            "permitNumber": event.permit_number, "projectId": str(event.project_id),
+    return {"id": str(event.id), "type": event.event_type,
+            "permitId": str(event.permit_id) if event.permit_id else None,
+            "permitNumber": event.permit_number, "projectId": str(event.project_id) if event.project_id else None,
             "actorId": str(event.actor_id) if event.actor_id else None, "occurredAt": event.occurred_at.isoformat(),
             "payload": event.payload}
 

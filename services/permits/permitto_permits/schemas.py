@@ -667,3 +667,190 @@ def permit_out(permit: Permit, allowed_actions: list[str], *, work_area: AreaRef
         "isolationRequired": isolation_required(permit.template_version.schema),
         "gasTests": permit.template_version.schema.get("gasTests"),
     }
+
+
+# People on the permit (docs/domain.md, "Competencies" and "People on the permit").
+CompetencyKey = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$", description="e.g. GAS_TESTER")]
+Name = Annotated[str, Field(min_length=2, max_length=200)]
+
+
+class CompetencyTypeBody(Body):
+    key: CompetencyKey
+    name: Name
+    description: Text | None = Field(None, max_length=2000)
+
+
+class CompetencyBody(Body):
+    user_id: uuid.UUID
+    type_key: CompetencyKey
+    issuer: Name = Field(description="the body that certified the person")
+    number: str = Field(min_length=1, max_length=100)
+    valid_from: date
+    valid_to: date
+    evidence_key: str | None = Field(None, max_length=400, description="from POST /competencies/evidence-upload")
+
+
+class EvidenceUploadBody(Body):
+    user_id: uuid.UUID
+    content_type: Literal["application/pdf", "image/png", "image/jpeg"]
+    size: int = Field(ge=1, le=10 * 1024 * 1024)
+
+
+class RevokeBody(Body):
+    reason: Text = Field(min_length=5, max_length=2000)
+
+
+class CompetencyQuery(Body):
+    user_id: uuid.UUID | None = Field(None, description="whose; yourself when absent")
+
+
+class ExpiringQuery(Body):
+    days: int = Field(30, ge=1, le=365)
+
+
+class PersonIn(Body):
+    """Someone a permit names who need not be a Permitto user: a worker of the crew, the fire watch."""
+
+    name: Name
+    company: Name
+    user_id: uuid.UUID | None = Field(None, description="when the person is a Permitto user: their register counts")
+    competency_ref: str | None = Field(None, min_length=1, max_length=100, description="the certificate's number")
+    competency_valid_to: date | None = None
+
+
+class CrewBody(PersonIn):
+    role: Literal["WORKER", "ENTRANT", "ATTENDANT"] = "WORKER"
+    acknowledged: Literal[True] = Field(description="the worker read the permit's hazards and precautions")
+    signature: SignatureIn
+
+
+class HandoverBody(Body):
+    to_user_id: uuid.UUID = Field(description="the incoming holder, a receiver of the project")
+    note: Text = Field(min_length=5, max_length=4000)
+    signature: SignatureIn
+
+
+class SignedBody(Body):
+    signature: SignatureIn
+
+
+class ExtensionBody(Body):
+    valid_to: datetime = Field(description="the new end of the permit's validity")
+    reason: Text = Field(min_length=5, max_length=2000)
+
+
+class CloseoutBody(Body):
+    reason: Text | None = Field(None, min_length=5, max_length=2000)
+    fire_watch: PersonIn | None = Field(None, description="hot work: who keeps the fire watch (required)")
+
+
+class FireWatchClearBody(Body):
+    signature: SignatureIn
+    note: Text = Field(min_length=5, max_length=2000, description="what the fire watch found")
+
+
+class EvidenceLink(TypedDict):
+    url: str
+    urlExpiresIn: int
+
+
+class CompetencyTypeOut(TypedDict):
+    id: str
+    key: str
+    name: str
+    description: str
+
+
+class CompetencyOut(TypedDict):
+    id: str
+    userId: str
+    name: str | None
+    type: CompetencyTypeOut
+    issuer: str
+    number: str
+    validFrom: str
+    validTo: str
+    state: Literal["VALID", "EXPIRED", "NOT_YET_VALID", "REVOKED"]
+    daysLeft: int
+    hasEvidence: bool
+    revokedAt: str | None
+    revokeReason: str | None
+
+
+class CrewEntryOut(TypedDict):
+    enteredAt: str
+    exitedAt: str | None
+
+
+class CrewMemberOut(TypedDict):
+    id: str
+    name: str
+    company: str
+    role: Literal["WORKER", "ENTRANT", "ATTENDANT"]
+    userId: str | None
+    competencyRef: str | None
+    competencyValidTo: str | None
+    signedOnAt: str
+    signedOnBy: PersonOut
+    signedOffAt: str | None
+    signedOffBy: PersonOut | None
+    onPermit: bool
+    inside: bool
+    entries: list[CrewEntryOut]
+
+
+class HandoverOut(TypedDict):
+    id: str
+    status: Literal["REQUESTED", "ACCEPTED", "DONE", "CANCELLED"]
+    fromUser: PersonOut
+    toUser: PersonOut
+    note: str
+    snapshot: dict[str, Any]
+    requestedAt: str
+    acceptedAt: str | None
+    acknowledgedBy: PersonOut | None
+    acknowledgedAt: str | None
+    cancelledAt: str | None
+
+
+class ExtensionOut(TypedDict):
+    id: str
+    status: Literal["REQUESTED", "ISSUER_APPROVED", "APPROVED", "REFUSED", "WITHDRAWN"]
+    requestedBy: PersonOut
+    requestedAt: str
+    fromValidTo: str
+    newValidTo: str
+    reason: str
+    issuerApprovedBy: PersonOut | None
+    issuerApprovedAt: str | None
+    approvedBy: PersonOut | None
+    approvedAt: str | None
+    refusedBy: PersonOut | None
+    refusalReason: str | None
+
+
+class FireWatchOut(TypedDict):
+    minutes: int
+    watcherName: str | None
+    watcherUserId: str | None
+    competencyRef: str | None
+    startedAt: str | None
+    endsAt: str | None
+    clearedAt: str | None
+    clearedBy: PersonOut | None
+    clearNote: str | None
+
+
+class PeopleOut(TypedDict):
+    """Who is on a permit now and what passed between people: the crew, handovers, extensions, fire watch."""
+
+    holder: PersonOut
+    onPermit: int
+    inside: int
+    crew: list[CrewMemberOut]
+    handovers: list[HandoverOut]
+    extensions: list[ExtensionOut]
+    fireWatch: FireWatchOut | None
+    maxValidTo: str
+    hotWork: bool
+    confinedSpace: bool

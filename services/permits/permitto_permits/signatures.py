@@ -30,3 +30,12 @@ def signature_by_id(signature_id: uuid.UUID, *, permit_id: uuid.UUID, user_id: u
     if data.get("permitId") != str(permit_id) or data.get("userId") != str(user_id):
         raise ValidationFailed([field_error("signature.signatureId", "no signature of yours for this permit")])
     return data
+
+
+def take(permit_id: uuid.UUID, role: str, signature: Any, user_id: uuid.UUID) -> dict[str, Any]:
+    """A signature given with a request (a SignatureIn: the drawn image, or one stored earlier), stored."""
+    if signature is None:
+        raise ValidationFailed([field_error("signature", "a signature is required")])
+    if signature.signature_id is not None:
+        return signature_by_id(signature.signature_id, permit_id=permit_id, user_id=user_id)
+    return store_signature(permit_id, role, signature.image_base64, user_id)

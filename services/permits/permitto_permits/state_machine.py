@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from . import events as ev
 from .effects import (
     Act,
+    begin_fire_watch,
     check_and_number,
     clear_suspension,
+    competent,
+    crew_signed_off,
+    fire_watch_done,
     fresh_gas_test,
     points_released,
     record_cancellation,
@@ -27,6 +31,7 @@ from .effects import (
     safe_to_start,
     simops_clear,
     start_daily_cycle,
+    warn_crew_on,
 )
 from .states import (
     ACTIVE,
@@ -77,16 +82,18 @@ CYCLE = {APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED}
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t("submit", {DRAFT}, SUBMITTED, {RECEIVER}, owner_only=True, event=ev.PERMIT_SUBMITTED,
-       guards=(simops_clear(counting=1, acknowledge=False),), effect=check_and_number),
+       guards=(competent("receiver"), simops_clear(counting=1, acknowledge=False)), effect=check_and_number),
     _t("cancel", {DRAFT}, CANCELLED, {RECEIVER}, owner_only=True, event=ev.PERMIT_CANCELLED,
        effect=record_cancellation),
     _t("issuer_approve", {SUBMITTED}, ISSUER_APPROVED, {ISSUER}, member_only=True, not_requester=True,
-       signature=True, event=ev.PERMIT_ISSUER_APPROVED, guards=(simops_clear(counting=2, acknowledge=True),),
+       signature=True, event=ev.PERMIT_ISSUER_APPROVED,
+       guards=(competent("issuer"), simops_clear(counting=2, acknowledge=True)),
        effect=record_issuer_approval),
     _t("issuer_reject", {SUBMITTED}, REJECTED_ISSUER, {ISSUER}, member_only=True, not_requester=True,
        reason=True, event=ev.PERMIT_REJECTED, effect=record_rejection),
     _t("final_approve", {ISSUER_APPROVED}, APPROVED, {COORDINATOR}, not_requester=True, signature=True,
-       event=ev.PERMIT_APPROVED, guards=(simops_clear(counting=3, acknowledge=True),), effect=record_final_approval,
+       event=ev.PERMIT_APPROVED, guards=(competent("coordinator"), simops_clear(counting=3, acknowledge=True)),
+       effect=record_final_approval,
        then=start_daily_cycle, makes_pdf=True),
     _t("final_reject", {ISSUER_APPROVED}, REJECTED_COORD, {COORDINATOR}, not_requester=True, reason=True,
        event=ev.PERMIT_REJECTED, effect=record_rejection),
@@ -99,11 +106,11 @@ TRANSITIONS: tuple[Transition, ...] = (
        guards=(safe_to_start, simops_clear(counting=3, acknowledge=False)), effect=clear_suspension),
     _t("deadline_suspend", {PENDING_DAILY}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED,
        effect=record_deadline_suspension),
-    _t("end_day", {ACTIVE}, PENDING_DAILY, {SYSTEM}),
+    _t("end_day", {ACTIVE}, PENDING_DAILY, {SYSTEM}, then=warn_crew_on),
     # A failing gas test stops work at once; so does a re-test not done in time (docs/domain.md, "Gas testing").
     _t("gas_suspend", {ACTIVE}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED, effect=record_gas_suspension),
     _t("retest_suspend", {ACTIVE}, SUSPENDED, {SYSTEM}, event=ev.PERMIT_SUSPENDED, effect=record_gas_suspension),
-    _t("expire", CYCLE, PENDING_CLOSEOUT, {SYSTEM}, event=ev.PERMIT_EXPIRED),
+    _t("expire", CYCLE, PENDING_CLOSEOUT, {SYSTEM}, event=ev.PERMIT_EXPIRED, effect=begin_fire_watch),
     # Real sites stop work at once for weather, a gas alarm or an emergency, and resume deliberately.
     _t("suspend", {APPROVED, PENDING_DAILY, ACTIVE}, SUSPENDED, {ISSUER, COORDINATOR}, member_only=True,
        reason=True, event=ev.PERMIT_SUSPENDED, effect=record_manual_suspension),
@@ -112,7 +119,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("request_closeout", CYCLE, PENDING_CLOSEOUT, {RECEIVER}, owner_only=True, event=ev.PERMIT_CLOSEOUT_REQUESTED,
        effect=record_closeout_request),
     _t("close", {PENDING_CLOSEOUT}, CLOSED, {COORDINATOR}, signature=True, reason=True, event=ev.PERMIT_CLOSED,
-       guards=(points_released,), effect=record_close, makes_pdf=True),
+       guards=(points_released, crew_signed_off, fire_watch_done), effect=record_close, makes_pdf=True),
 )
 
 # The public verbs of the API and the transitions each may mean (the current state picks one).

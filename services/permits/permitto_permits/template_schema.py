@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -125,11 +125,28 @@ class IsolationRule(BaseModel):
     required: bool = True  # work starts only when every point of its certificates is isolated and verified
 
 
+# The parties of a permit whose competency a template may demand (docs/domain.md, "Competencies").
+Party = Literal["issuer", "coordinator", "receiver", "gasTester", "fireWatch", "entrant", "attendant"]
+PARTIES: tuple[str, ...] = ("issuer", "coordinator", "receiver", "gasTester", "fireWatch", "entrant", "attendant")
+COMPETENCY_KEY = r"^[A-Z][A-Z0-9_]{1,39}$"
+DEFAULT_MAX_VALIDITY_HOURS = 7 * 24  # a standard permit: seven days in all, extensions included
+
+
+class HotWork(BaseModel):
+    """Hot work: close-out starts a fire watch that must run its time and be signed clear before closing."""
+
+    model_config = ConfigDict(extra="forbid")
+    fireWatchMinutes: int = Field(60, ge=30, le=240)  # NFPA 51B keeps 60 minutes; never under OSHA's 30
+
+
 class FormSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sections: list[Section] = Field(min_length=1, max_length=30)
     isolation: IsolationRule | None = None
     gasTests: GasTests | None = None
+    competencies: dict[Party, Annotated[str, Field(pattern=COMPETENCY_KEY)]] | None = None
+    hotWork: HotWork | None = None
+    maxValidityHours: int = Field(DEFAULT_MAX_VALIDITY_HOURS, ge=1, le=90 * 24)  # the cap, extensions included
 
     @model_validator(mode="after")
     def _unique_keys(self) -> FormSchema:
@@ -255,3 +272,17 @@ def isolation_required(schema: dict[str, Any]) -> bool:
 
 def section_keys(schema: dict[str, Any]) -> list[str]:
     return [section["key"] for section in schema.get("sections", [])]
+
+
+def required_competency(schema: dict[str, Any], party: str) -> str | None:
+    """The competency type key a party of this template version needs, or None."""
+    return (schema.get("competencies") or {}).get(party)
+
+
+def hot_work(schema: dict[str, Any]) -> HotWork | None:
+    raw = schema.get("hotWork")
+    return HotWork.model_validate(raw) if raw is not None else None
+
+
+def max_validity_hours(schema: dict[str, Any]) -> int:
+    return int(schema.get("maxValidityHours") or DEFAULT_MAX_VALIDITY_HOURS)

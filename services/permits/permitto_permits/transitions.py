@@ -69,7 +69,7 @@ def allowed_actions(actor: Actor, permit: Permit) -> list[str]:
 
 def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | None = None,
                signature_b64: str | None = None, signature_id: uuid.UUID | None = None,
-               comment: str | None = None, acknowledgement: str | None = None) -> Permit:
+               comment: str | None = None, acknowledgement: str | None = None, fire_watch: Any = None) -> Permit:
     """Apply one verb of the API through the lifecycle table, atomically."""
     permit = visible_permit(actor, permit_id, lock=True)  # the row lock serialises racing approvers
     allowed_roles = {role for action in table.VERBS[verb] for role in table.BY_ACTION[action].roles}
@@ -91,7 +91,8 @@ def transition(actor: Actor, permit_id: uuid.UUID, verb: str, *, reason: str | N
     if step.reason and not reason:
         raise ValidationFailed([field_error("reason", "a reason is required")])
     now = clock.now()
-    act = effects.Act(permit, now, actor, reason=reason, comment=comment, acknowledgement=acknowledgement)
+    act = effects.Act(permit, now, actor, reason=reason, comment=comment, acknowledgement=acknowledgement,
+                      fire_watch=fire_watch)
     for guard in step.guards:  # before the signature is stored: a refused step leaves nothing behind
         guard(act)
     signature_meta: dict[str, Any] = {}

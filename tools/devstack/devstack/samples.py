@@ -65,3 +65,24 @@ def approved_sample(receiver: Any, issuer: Any, coordinator: Any, project_id: st
         assert answer.status_code == 200, answer.text
     approved: dict[str, Any] = answer.json()["data"]
     return approved
+
+
+FIRE_WATCH = {"name": "Fred Watch", "company": "Acme Steel"}
+
+
+def stand_down_hot_work(receiver: Any, permit: dict[str, Any], set_clock: Any, stopped_at: datetime,
+                        reason: str = "Work done") -> dict[str, Any]:
+    """Ask for close-out of an active hot-work permit at `stopped_at` naming its fire watch, let the watch run
+    its hour on the test clock (set_clock moves it) and have it signed clear: the permit may then be closed."""
+    from .images import png_base64
+
+    set_clock(stopped_at)
+    asked = receiver.post(f"/permits/{permit['id']}/request-closeout", json={"reason": reason,
+                                                                           "fireWatch": FIRE_WATCH})
+    assert asked.status_code == 200, asked.text
+    set_clock(stopped_at + timedelta(minutes=61))
+    cleared = receiver.post(f"/permits/{permit['id']}/fire-watch/clear", json={
+        "signature": {"imageBase64": png_base64()}, "note": "No smoke or hot spots; the area is cool"})
+    assert cleared.status_code == 200, cleared.text
+    data: dict[str, Any] = asked.json()["data"]
+    return data

@@ -176,10 +176,12 @@ class Stack:
                 future.result()
 
     def seed(self) -> None:
-        projects = self.var_dir / "demo-projects.json"
+        projects, users = self.var_dir / "demo-projects.json", self.var_dir / "demo-user-ids.json"
         self._run_once("auth", [sys.executable, "-m", "flask", "seed-demo",
-                                "--output", str(self.var_dir / "demo-users.json"), "--projects-output", str(projects)])
-        self._run_once("permits", [sys.executable, "-m", "flask", "seed-demo", "--projects", str(projects)])
+                                "--output", str(self.var_dir / "demo-users.json"), "--projects-output", str(projects),
+                                "--users-output", str(users)])
+        self._run_once("permits", [sys.executable, "-m", "flask", "seed-demo", "--projects", str(projects),
+                                   "--users", str(users)])
 
     # long-running processes -----------------------------------------------------------------------
     def start_process(self, process: Process) -> Running:

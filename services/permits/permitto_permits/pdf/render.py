@@ -51,6 +51,7 @@ class PermitDocument:
     work_area: str | None = None
     isolations: Sequence[Mapping[str, Any]] = field(default_factory=list)  # certificates, as the API shows them
     gas_readings: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    people: Mapping[str, Any] = field(default_factory=dict)  # crew, handovers, extensions, fire watch (the API's)
 
 
 _fonts_ready = False
@@ -92,6 +93,74 @@ def _value(spec: dict[str, Any], value: Any) -> str:
 
 def _local(moment: datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z") if moment else "—"
+
+
+def _people(doc: PermitDocument, story: list[Any], p: Any, heading: Any, small: Any, grid: Any, width: float) -> None:
+    """Crew sign-on (with the confined-space entries), handovers, extensions and the fire watch."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Table
+
+    people = doc.people
+    if not people:
+        return
+
+    def at(moment: str | None) -> str:
+        return _local(datetime.fromisoformat(moment), doc.timezone) if moment else "—"
+
+    def table(rows: list[list[Any]], widths: list[float]) -> None:
+        built = Table(rows, colWidths=widths, repeatRows=1)
+        built.setStyle(grid)
+        story.append(built)
+
+    story.append(p("Crew", heading))
+    if people["crew"]:
+        rows = [[p("Worker"), p("Role / competency"), p("Signed on"), p("Signed off")]]
+        for m in people["crew"]:
+            entries = "; ".join(f"in {at(e['enteredAt'])}, out {at(e['exitedAt'])}" for e in m["entries"])
+            rows.append([p(f"{m['name']}\n{m['company']}", small),
+                         p(m["role"].lower() + (f"\n{m['competencyRef']}" if m["competencyRef"] else "")
+                           + (f"\n{entries}" if entries else ""), small),
+                         p(f"{at(m['signedOnAt'])}\non {m['signedOnBy']['name'] or '—'}'s device", small),
+                         p(at(m["signedOffAt"]), small)])
+        table(rows, [45 * mm, width - 125 * mm, 45 * mm, 35 * mm])
+    else:
+        story.append(p("Nobody signed on.", small))
+    if people["handovers"]:
+        story.append(p("Handovers", heading))
+        rows = [[p("From → to"), p("Note"), p("Asked / accepted / acknowledged"), p("Status")]]
+        for h in people["handovers"]:
+            rows.append([p(f"{h['fromUser']['name']} → {h['toUser']['name']}", small), p(h["note"], small),
+                         p(f"{at(h['requestedAt'])}\n{at(h['acceptedAt'])}\n{at(h['acknowledgedAt'])}"
+                           + (f" by {h['acknowledgedBy']['name']}" if h["acknowledgedBy"] else ""), small),
+                         p(h["status"].lower(), small)])
+        table(rows, [40 * mm, width - 120 * mm, 55 * mm, 25 * mm])
+    if people["extensions"]:
+        story.append(p("Extensions", heading))
+        rows = [[p("Asked"), p("New end"), p("Reason"), p("Decision")]]
+        for e in people["extensions"]:
+            decision = e["status"].lower().replace("_", " ")
+            if e["approvedBy"]:
+                decision += f" by {e['issuerApprovedBy']['name']} and {e['approvedBy']['name']}"
+            elif e["refusedBy"]:
+                decision += f" by {e['refusedBy']['name']}: {e['refusalReason']}"
+            rows.append([p(f"{at(e['requestedAt'])}\n{e['requestedBy']['name']}", small),
+                         p(f"{at(e['fromValidTo'])} →\n{at(e['newValidTo'])}", small), p(e["reason"], small),
+                         p(decision, small)])
+        table(rows, [35 * mm, 40 * mm, width - 125 * mm, 50 * mm])
+    watch = people.get("fireWatch")
+    if people.get("hotWork"):
+        story.append(p("Fire watch", heading))
+        if watch and watch["startedAt"]:
+            cleared = (f"signed clear {at(watch['clearedAt'])}: {watch['clearNote']}" if watch["clearedAt"]
+                       else "not signed clear yet")
+            story.append(p(f"{watch['watcherName']}" + (f" (competency {watch['competencyRef']})"
+                                                        if watch["competencyRef"] else "")
+                           + f": {watch['minutes']} minutes, from {at(watch['startedAt'])} to {at(watch['endsAt'])}; "
+                           + cleared + ".", small))
+        else:
+            minutes = watch["minutes"] if watch else doc.schema.get("hotWork", {}).get("fireWatchMinutes", 60)
+            story.append(p(f"Hot work: a fire watch of {minutes} minutes keeps the area after the work stops"
+                           + ("; it is not named yet." if watch else "."), small))
 
 
 def render(doc: PermitDocument) -> bytes:
@@ -231,6 +300,8 @@ def render(doc: PermitDocument) -> bytes:
             story.append(gas_table)
         else:
             story.append(p("No reading yet.", small))
+
+    _people(doc, story, p, heading, small, header_grid, width)
 
     story.append(p("Attached files", heading))
     if doc.files:

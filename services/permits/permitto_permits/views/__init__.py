@@ -9,6 +9,7 @@ def register_views(app: Flask) -> None:
     from .areas import bp as areas_bp
     from .internal import bp as internal_bp
     from .isolation import bp as isolation_bp
+    from .people import bp as people_bp
     from .permits import bp as permits_bp
     from .templates import bp as templates_bp
     from .verify import bp as verify_bp
@@ -19,3 +20,4 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(isolation_bp)
     app.register_blueprint(areas_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(people_bp)

@@ -19,10 +19,10 @@ bp = Blueprint("internal", __name__, url_prefix="/internal")
 @bp.post("/sweeps")
 @require_internal
 def run_sweeps() -> Response:
-    """Run the daily-cycle sweep now (operators, and tests that move the clock)."""
-    from .. import clock, daily
+    """Run the scheduler's sweeps now (operators, and tests that move the clock)."""
+    from .. import jobs
 
-    return success(daily.sweep(clock.now()))
+    return success(jobs.run_sweeps())
 
 
 @bp.get("/permits/<uuid:permit_id>/access")

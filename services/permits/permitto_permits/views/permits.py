@@ -26,6 +26,7 @@ from ..schemas import (
     CancelBody,
     ChainCheck,
     CloseBody,
+    CloseoutBody,
     CreatePermitBody,
     DailyResult,
     DayOut,
@@ -218,12 +219,12 @@ def reinstate(permit_id: uuid.UUID) -> Response:
 
 
 @bp.post("/<uuid:permit_id>/request-closeout")
-@documented("Ask to close out early", body=CancelBody, response=PermitOut)
+@documented("Ask to close out (hot work names its fire watch here)", body=CloseoutBody, response=PermitOut)
 @require_auth()
 @idempotent
 def request_closeout(permit_id: uuid.UUID) -> Response:
-    body = parse_body(CancelBody)
-    return _act(permit_id, "request-closeout", comment=body.reason)
+    body = parse_body(CloseoutBody)
+    return _act(permit_id, "request-closeout", comment=body.reason, fire_watch=body.fire_watch)
 
 
 @bp.post("/<uuid:permit_id>/close")
