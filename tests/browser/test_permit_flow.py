@@ -247,10 +247,32 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     issuer.page.get_by_label("Why work may go on again", exact=False).fill("Gas cleared, retested at 0 % LEL")
     issuer.page.locator(".action-panel").get_by_role("button", name="Reinstate").click()
     issuer.page.get_by_text("Active: work may go on").first.wait_for()
+    # (before the fire watch's hour passes the other permit's 09:00 deadline)
+    deadline = time.monotonic() + 5
+    while status_of(gateway, tokens["receiver.downtown"], other) != "PENDING_DAILY" and time.monotonic() < deadline:
+        time.sleep(0.2)  # the other permit waits for its issuer and coordinator: only the receiver confirmed it
+    assert status_of(gateway, tokens["receiver.downtown"], other) == "PENDING_DAILY"
+
+    # Hot work: close-out names the fire watch (refused beside its field without one), the watch runs its
+    # hour on the moved clock, and the fire watch signs the area clear on the receiver's phone.
     receiver.page.reload()
     receiver.page.get_by_role("button", name="Request close-out").click()
     receiver.page.locator(".action-panel").get_by_role("button", name="Request close-out").click()
+    receiver.page.locator("#f-watchName-error").wait_for()
+    receiver.fill({"Fire watch's name": "Fred Watch", "Company": "Acme Steel"})
+    stopped = tomorrow_at(11)
+    clock(stopped)
+    receiver.page.locator(".action-panel").get_by_role("button", name="Request close-out").click()
     receiver.page.get_by_text("Waiting for close-out").first.wait_for()
+    receiver.page.get_by_test_id("fire-watch").wait_for()
+    receiver.shot("fire-watch-running-phone")
+    receiver.axe("a hot-work permit under its fire watch")
+    clock(stopped + timedelta(minutes=61))
+    receiver.page.get_by_role("button", name="Fire watch: area clear").click()
+    receiver.page.get_by_label("What the fire watch found", exact=False).fill("No smoke or hot spots; area cool")
+    draw_signature(receiver.page)
+    receiver.page.get_by_role("button", name="Sign the area clear").click()
+    receiver.wait_text("The fire watch signed the area clear.")
     coordinator.page.reload()
     coordinator.page.get_by_role("button", name="Close permit").click()
     coordinator.page.get_by_label("Completion notes", exact=False).fill("Brackets welded, area swept, fire watch done")
@@ -276,7 +298,3 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     issuer.page.get_by_text("Saved.").wait_for()
     issuer.shot("settings-phone")
     issuer.axe("the settings screen")
-    deadline = time.monotonic() + 5
-    while status_of(gateway, tokens["receiver.downtown"], other) != "PENDING_DAILY" and time.monotonic() < deadline:
-        time.sleep(0.2)  # the other permit waits for its issuer and coordinator: only the receiver confirmed it
-    assert status_of(gateway, tokens["receiver.downtown"], other) == "PENDING_DAILY"

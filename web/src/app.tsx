@@ -13,6 +13,7 @@ import { Home } from "./screens/Home";
 import { PermitWizard } from "./screens/NewPermit";
 import { Notifications, Settings } from "./screens/Notifications";
 import { PermitDetail } from "./screens/PermitDetail";
+import { Competencies } from "./screens/People";
 import { PermitList } from "./screens/PermitList";
 import { IsolationLibrary } from "./screens/Safety";
 import { Site } from "./screens/Site";
@@ -53,6 +54,7 @@ function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams
   if (path === "/notifications") return <Notifications />;
   if (path === "/isolation-points") return <IsolationLibrary key={project?.id ?? "all"} />;
   if (path === "/site") return <Site key={project?.id ?? "all"} />;
+  if (path === "/competencies") return <Competencies />;
   if (path === "/settings") return <Settings />;
   if (path === "/change-password") return <ChangePassword onEnded={onEnded} />;
   if (path === "/set-password") {

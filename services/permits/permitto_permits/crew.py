@@ -56,6 +56,9 @@ def sign_on(actor: Actor, permit_id: uuid.UUID, body: CrewBody) -> CrewMember:
                        code="INVALID_STATE", details=[field_error("status", permit.status)])
     now = clock.now()
     problems = []
+    if not body.acknowledged:
+        problems.append(field_error("acknowledged", "the worker must confirm they read the permit's hazards and "
+                                                    "precautions"))
     if body.role in PARTY and not confined_space(permit):
         problems.append(field_error("role", "entrants and attendants are roles of a confined-space permit"))
     party = PARTY.get(body.role)

@@ -412,6 +412,7 @@ class PermitOut(PermitSummary):
     conflicts: list[ConflictOut]
     isolationRequired: bool
     gasTests: dict[str, Any] | None  # the gases its template version tests, their limits, the re-test interval
+    hotWork: dict[str, Any] | None  # {fireWatchMinutes}: close-out names a fire watch
 
 
 class PendingActionsOut(TypedDict):
@@ -666,6 +667,7 @@ def permit_out(permit: Permit, allowed_actions: list[str], *, work_area: AreaRef
         "conflicts": conflicts,
         "isolationRequired": isolation_required(permit.template_version.schema),
         "gasTests": permit.template_version.schema.get("gasTests"),
+        "hotWork": permit.template_version.schema.get("hotWork"),
     }
 
 
@@ -720,7 +722,7 @@ class PersonIn(Body):
 
 class CrewBody(PersonIn):
     role: Literal["WORKER", "ENTRANT", "ATTENDANT"] = "WORKER"
-    acknowledged: Literal[True] = Field(description="the worker read the permit's hazards and precautions")
+    acknowledged: bool = Field(description="the worker read the permit's hazards and precautions (must be true)")
     signature: SignatureIn
 
 

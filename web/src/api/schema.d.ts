@@ -140,6 +140,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/competencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A person's competencies (your own; anyone's for coordinators and administrators) */
+        get: operations["get_competencies"];
+        put?: never;
+        /** Record a person's competency (coordinator, administrator) */
+        post: operations["post_competencies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/competencies/evidence-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A presigned URL to upload a competency's evidence (PDF, PNG or JPEG) */
+        post: operations["post_competencies_evidence_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/competencies/expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Competencies running out soon, soonest first (coordinators and administrators) */
+        get: operations["get_competencies_expiring"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/competencies/{competency_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A short-lived link to a competency's evidence */
+        get: operations["get_competencies_competency_id_evidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/competencies/{competency_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a competency with a reason */
+        post: operations["post_competencies_competency_id_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/competency-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The kinds of competency templates may demand */
+        get: operations["get_competency_types"];
+        put?: never;
+        /** Define a kind of competency (administrator) */
+        post: operations["post_competency_types"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files": {
         parameters: {
             query?: never;
@@ -752,6 +856,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/permits/{permit_id}/crew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign a worker on: the permit's hazards acknowledged with a signature */
+        post: operations["post_permits_permit_id_crew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/crew/{member_id}/enter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confined space: an entrant goes in (an attendant must be signed on) */
+        post: operations["post_permits_permit_id_crew_member_id_enter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/crew/{member_id}/exit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confined space: an entrant comes out */
+        post: operations["post_permits_permit_id_crew_member_id_exit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/crew/{member_id}/sign-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign a worker off */
+        post: operations["post_permits_permit_id_crew_member_id_sign_off"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/permits/{permit_id}/daily-approve": {
         parameters: {
             query?: never;
@@ -786,6 +958,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/permits/{permit_id}/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask for more time (the holder) */
+        post: operations["post_permits_permit_id_extensions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/extensions/{extension_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve an extension (an issuer, then a coordinator) */
+        post: operations["post_permits_permit_id_extensions_extension_id_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/extensions/{extension_id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refuse an extension with a reason */
+        post: operations["post_permits_permit_id_extensions_extension_id_refuse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/extensions/{extension_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw your extension request */
+        post: operations["post_permits_permit_id_extensions_extension_id_withdraw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/permits/{permit_id}/files": {
         parameters: {
             query?: never;
@@ -797,6 +1037,40 @@ export interface paths {
         get: operations["get_permits_permit_id_files"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/fire-watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Name the fire watch of expired hot work (the hold starts now) */
+        post: operations["post_permits_permit_id_fire_watch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/fire-watch/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The fire watch signs the area clear, once the watch has run its time */
+        post: operations["post_permits_permit_id_fire_watch_clear"];
         delete?: never;
         options?: never;
         head?: never;
@@ -815,6 +1089,74 @@ export interface paths {
         put?: never;
         /** Record a gas test (a failing one suspends an active permit at once) */
         post: operations["post_permits_permit_id_gas_readings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/handovers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand the permit to another receiver of the project (the holder signs) */
+        post: operations["post_permits_permit_id_handovers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/handovers/{handover_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a handover (the incoming holder signs) */
+        post: operations["post_permits_permit_id_handovers_handover_id_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/handovers/{handover_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge a handover (an issuer of the project): the incoming receiver holds the permit */
+        post: operations["post_permits_permit_id_handovers_handover_id_acknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/handovers/{handover_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw (outgoing holder) or decline (incoming holder) an open handover */
+        post: operations["post_permits_permit_id_handovers_handover_id_cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -847,6 +1189,23 @@ export interface paths {
         };
         /** A short-lived download link of the permit PDF */
         get: operations["get_permits_permit_id_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permits/{permit_id}/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is on the permit now: crew and roster, handovers, extensions, fire watch */
+        get: operations["get_permits_permit_id_people"];
         put?: never;
         post?: never;
         delete?: never;
@@ -898,7 +1257,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask to close out early */
+        /** Ask to close out (hot work names its fire watch here) */
         post: operations["post_permits_permit_id_request_closeout"];
         delete?: never;
         options?: never;
@@ -1747,6 +2106,121 @@ export interface components {
             completionNotes: string;
             signature: components["schemas"]["SignatureIn"];
         };
+        /** CloseoutBody */
+        CloseoutBody: {
+            /**
+             * @description hot work: who keeps the fire watch (required)
+             * @default null
+             */
+            fireWatch?: components["schemas"]["PersonIn"] | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason?: string | null;
+        };
+        /** CompetencyBody */
+        CompetencyBody: {
+            /**
+             * Evidencekey
+             * @description from POST /competencies/evidence-upload
+             * @default null
+             */
+            evidenceKey?: string | null;
+            /**
+             * Issuer
+             * @description the body that certified the person
+             */
+            issuer: string;
+            /** Number */
+            number: string;
+            /**
+             * Typekey
+             * @description e.g. GAS_TESTER
+             */
+            typeKey: string;
+            /**
+             * Userid
+             * Format: uuid
+             */
+            userId: string;
+            /**
+             * Validfrom
+             * Format: date
+             */
+            validFrom: string;
+            /**
+             * Validto
+             * Format: date
+             */
+            validTo: string;
+        };
+        /** CompetencyOut */
+        CompetencyOut: {
+            /** Daysleft */
+            daysLeft: number;
+            /** Hasevidence */
+            hasEvidence: boolean;
+            /** Id */
+            id: string;
+            /** Issuer */
+            issuer: string;
+            /** Name */
+            name: string | null;
+            /** Number */
+            number: string;
+            /** Revokereason */
+            revokeReason: string | null;
+            /** Revokedat */
+            revokedAt: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "VALID" | "EXPIRED" | "NOT_YET_VALID" | "REVOKED";
+            type: components["schemas"]["CompetencyTypeOut"];
+            /** Userid */
+            userId: string;
+            /** Validfrom */
+            validFrom: string;
+            /** Validto */
+            validTo: string;
+        };
+        /** CompetencyQuery */
+        CompetencyQuery: {
+            /**
+             * Userid
+             * @description whose; yourself when absent
+             * @default null
+             */
+            userId?: string | null;
+        };
+        /** CompetencyTypeBody */
+        CompetencyTypeBody: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Key
+             * @description e.g. GAS_TESTER
+             */
+            key: string;
+            /** Name */
+            name: string;
+        };
+        /** CompetencyTypeOut */
+        CompetencyTypeOut: {
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+        };
         /** ConfirmBody */
         ConfirmBody: {
             /**
@@ -1899,6 +2373,81 @@ export interface components {
              */
             role: "SUPER_ADMIN" | "COORDINATOR" | "ISSUER" | "RECEIVER";
         };
+        /** CrewBody */
+        CrewBody: {
+            /**
+             * Acknowledged
+             * @description the worker read the permit's hazards and precautions (must be true)
+             */
+            acknowledged: boolean;
+            /** Company */
+            company: string;
+            /**
+             * Competencyref
+             * @description the certificate's number
+             * @default null
+             */
+            competencyRef?: string | null;
+            /**
+             * Competencyvalidto
+             * @default null
+             */
+            competencyValidTo?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @default WORKER
+             * @enum {string}
+             */
+            role?: "WORKER" | "ENTRANT" | "ATTENDANT";
+            signature: components["schemas"]["SignatureIn"];
+            /**
+             * Userid
+             * @description when the person is a Permitto user: their register counts
+             * @default null
+             */
+            userId?: string | null;
+        };
+        /** CrewEntryOut */
+        CrewEntryOut: {
+            /** Enteredat */
+            enteredAt: string;
+            /** Exitedat */
+            exitedAt: string | null;
+        };
+        /** CrewMemberOut */
+        CrewMemberOut: {
+            /** Company */
+            company: string;
+            /** Competencyref */
+            competencyRef: string | null;
+            /** Competencyvalidto */
+            competencyValidTo: string | null;
+            /** Entries */
+            entries: components["schemas"]["CrewEntryOut"][];
+            /** Id */
+            id: string;
+            /** Inside */
+            inside: boolean;
+            /** Name */
+            name: string;
+            /** Onpermit */
+            onPermit: boolean;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "WORKER" | "ENTRANT" | "ATTENDANT";
+            /** Signedoffat */
+            signedOffAt: string | null;
+            signedOffBy: components["schemas"]["PersonOut"] | null;
+            /** Signedonat */
+            signedOnAt: string;
+            signedOnBy: components["schemas"]["PersonOut"];
+            /** Userid */
+            userId: string | null;
+        };
         /** DailyCompliance */
         DailyCompliance: {
             /** Confirmedbeforedeadline */
@@ -1947,6 +2496,75 @@ export interface components {
             };
             /** @constant */
             success: false;
+        };
+        /** EvidenceLink */
+        EvidenceLink: {
+            /** Url */
+            url: string;
+            /** Urlexpiresin */
+            urlExpiresIn: number;
+        };
+        /** EvidenceUploadBody */
+        EvidenceUploadBody: {
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "application/pdf" | "image/png" | "image/jpeg";
+            /** Size */
+            size: number;
+            /**
+             * Userid
+             * Format: uuid
+             */
+            userId: string;
+        };
+        /** ExpiringQuery */
+        ExpiringQuery: {
+            /**
+             * Days
+             * @default 30
+             */
+            days?: number;
+        };
+        /** ExtensionBody */
+        ExtensionBody: {
+            /** Reason */
+            reason: string;
+            /**
+             * Validto
+             * Format: date-time
+             * @description the new end of the permit's validity
+             */
+            validTo: string;
+        };
+        /** ExtensionOut */
+        ExtensionOut: {
+            /** Approvedat */
+            approvedAt: string | null;
+            approvedBy: components["schemas"]["PersonOut"] | null;
+            /** Fromvalidto */
+            fromValidTo: string;
+            /** Id */
+            id: string;
+            /** Issuerapprovedat */
+            issuerApprovedAt: string | null;
+            issuerApprovedBy: components["schemas"]["PersonOut"] | null;
+            /** Newvalidto */
+            newValidTo: string;
+            /** Reason */
+            reason: string;
+            /** Refusalreason */
+            refusalReason: string | null;
+            refusedBy: components["schemas"]["PersonOut"] | null;
+            /** Requestedat */
+            requestedAt: string;
+            requestedBy: components["schemas"]["PersonOut"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "REQUESTED" | "ISSUER_APPROVED" | "APPROVED" | "REFUSED" | "WITHDRAWN";
         };
         /** FailedEmail */
         FailedEmail: {
@@ -2003,6 +2621,35 @@ export interface components {
              */
             permitId: string;
         };
+        /** FireWatchClearBody */
+        FireWatchClearBody: {
+            /**
+             * Note
+             * @description what the fire watch found
+             */
+            note: string;
+            signature: components["schemas"]["SignatureIn"];
+        };
+        /** FireWatchOut */
+        FireWatchOut: {
+            /** Clearnote */
+            clearNote: string | null;
+            /** Clearedat */
+            clearedAt: string | null;
+            clearedBy: components["schemas"]["PersonOut"] | null;
+            /** Competencyref */
+            competencyRef: string | null;
+            /** Endsat */
+            endsAt: string | null;
+            /** Minutes */
+            minutes: number;
+            /** Startedat */
+            startedAt: string | null;
+            /** Watchername */
+            watcherName: string | null;
+            /** Watcheruserid */
+            watcherUserId: string | null;
+        };
         /** ForgotPasswordBody */
         ForgotPasswordBody: {
             /**
@@ -2017,6 +2664,45 @@ export interface components {
             gas: string;
             /** Value */
             value: number;
+        };
+        /** HandoverBody */
+        HandoverBody: {
+            /** Note */
+            note: string;
+            signature: components["schemas"]["SignatureIn"];
+            /**
+             * Touserid
+             * Format: uuid
+             * @description the incoming holder, a receiver of the project
+             */
+            toUserId: string;
+        };
+        /** HandoverOut */
+        HandoverOut: {
+            /** Acceptedat */
+            acceptedAt: string | null;
+            /** Acknowledgedat */
+            acknowledgedAt: string | null;
+            acknowledgedBy: components["schemas"]["PersonOut"] | null;
+            /** Cancelledat */
+            cancelledAt: string | null;
+            fromUser: components["schemas"]["PersonOut"];
+            /** Id */
+            id: string;
+            /** Note */
+            note: string;
+            /** Requestedat */
+            requestedAt: string;
+            /** Snapshot */
+            snapshot: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "REQUESTED" | "ACCEPTED" | "DONE" | "CANCELLED";
+            toUser: components["schemas"]["PersonOut"];
         };
         /** IsolateBody */
         IsolateBody: {
@@ -2247,6 +2933,30 @@ export interface components {
             /** Permits */
             permits: components["schemas"]["PermitSummary"][];
         };
+        /**
+         * PeopleOut
+         * @description Who is on a permit now and what passed between people: the crew, handovers, extensions, fire watch.
+         */
+        PeopleOut: {
+            /** Confinedspace */
+            confinedSpace: boolean;
+            /** Crew */
+            crew: components["schemas"]["CrewMemberOut"][];
+            /** Extensions */
+            extensions: components["schemas"]["ExtensionOut"][];
+            fireWatch: components["schemas"]["FireWatchOut"] | null;
+            /** Handovers */
+            handovers: components["schemas"]["HandoverOut"][];
+            holder: components["schemas"]["PersonOut"];
+            /** Hotwork */
+            hotWork: boolean;
+            /** Inside */
+            inside: number;
+            /** Maxvalidto */
+            maxValidTo: string;
+            /** Onpermit */
+            onPermit: number;
+        };
         /** PermitCheck */
         PermitCheck: {
             /** Checkedat */
@@ -2316,6 +3026,10 @@ export interface components {
             };
             /** Gastests */
             gasTests: {
+                [key: string]: unknown;
+            } | null;
+            /** Hotwork */
+            hotWork: {
                 [key: string]: unknown;
             } | null;
             /** Id */
@@ -2460,6 +3174,33 @@ export interface components {
             workEnd: string;
             /** Workstart */
             workStart: string;
+        };
+        /**
+         * PersonIn
+         * @description Someone a permit names who need not be a Permitto user: a worker of the crew, the fire watch.
+         */
+        PersonIn: {
+            /** Company */
+            company: string;
+            /**
+             * Competencyref
+             * @description the certificate's number
+             * @default null
+             */
+            competencyRef?: string | null;
+            /**
+             * Competencyvalidto
+             * @default null
+             */
+            competencyValidTo?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Userid
+             * @description when the person is a Permitto user: their register counts
+             * @default null
+             */
+            userId?: string | null;
         };
         /** PersonOut */
         PersonOut: {
@@ -2646,7 +3387,7 @@ export interface components {
             emailEnabled?: boolean | null;
             /**
              * Perevent
-             * @description per event type (PERMIT_SUBMITTED, PERMIT_ISSUER_APPROVED, PERMIT_REJECTED, PERMIT_APPROVED, DAILY_REMINDER, PERMIT_EXPIRY_WARNING, PERMIT_SUSPENDED, PERMIT_CLOSED, PERMIT_CANCELLED, PERMIT_REINSTATED, PERMIT_EXPIRED, PERMIT_CLOSEOUT_REQUESTED, PERMIT_ACTIVATED, SIMOPS_ACKNOWLEDGED), email and/or push on or off; replaces the saved overrides
+             * @description per event type (PERMIT_SUBMITTED, PERMIT_ISSUER_APPROVED, PERMIT_REJECTED, PERMIT_APPROVED, DAILY_REMINDER, PERMIT_EXPIRY_WARNING, PERMIT_SUSPENDED, PERMIT_CLOSED, PERMIT_CANCELLED, PERMIT_REINSTATED, PERMIT_EXPIRED, PERMIT_CLOSEOUT_REQUESTED, PERMIT_ACTIVATED, SIMOPS_ACKNOWLEDGED, CREW_STILL_SIGNED_ON, HANDOVER_REQUESTED, PERMIT_HANDED_OVER, EXTENSION_REQUESTED, EXTENSION_APPROVED, EXTENSION_REFUSED, FIRE_WATCH_STARTED, COMPETENCY_EXPIRING), email and/or push on or off; replaces the saved overrides
              * @default null
              */
             perEvent?: {
@@ -2822,6 +3563,11 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** RevokeBody */
+        RevokeBody: {
+            /** Reason */
+            reason: string;
+        };
         /** SectionCheck */
         SectionCheck: {
             /** Problems */
@@ -2865,6 +3611,10 @@ export interface components {
             size: number;
             /** Userid */
             userId: string | null;
+        };
+        /** SignedBody */
+        SignedBody: {
+            signature: components["schemas"]["SignatureIn"];
         };
         /** Subscribed */
         Subscribed: {
@@ -3491,6 +4241,294 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["MessageOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_competencies: {
+        parameters: {
+            query?: {
+                userId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A person's competencies (your own; anyone's for coordinators and administrators) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CompetencyOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_competencies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompetencyBody"];
+            };
+        };
+        responses: {
+            /** @description Record a person's competency (coordinator, administrator) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CompetencyOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_competencies_evidence_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvidenceUploadBody"];
+            };
+        };
+        responses: {
+            /** @description A presigned URL to upload a competency's evidence (PDF, PNG or JPEG) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PlanTicket"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_competencies_expiring: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Competencies running out soon, soonest first (coordinators and administrators) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CompetencyOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_competencies_competency_id_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                competency_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A short-lived link to a competency's evidence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EvidenceLink"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_competencies_competency_id_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                competency_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeBody"];
+            };
+        };
+        responses: {
+            /** @description Revoke a competency with a reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CompetencyOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_competency_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The kinds of competency templates may demand */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CompetencyTypeOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_competency_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompetencyTypeBody"];
+            };
+        };
+        responses: {
+            /** @description Define a kind of competency (administrator) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CompetencyTypeOut"];
                         /** @constant */
                         success: true;
                     };
@@ -4971,6 +6009,153 @@ export interface operations {
             };
         };
     };
+    post_permits_permit_id_crew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CrewBody"];
+            };
+        };
+        responses: {
+            /** @description Sign a worker on: the permit's hazards acknowledged with a signature */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_crew_member_id_enter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Confined space: an entrant goes in (an attendant must be signed on) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_crew_member_id_exit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Confined space: an entrant comes out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_crew_member_id_sign_off: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sign a worker off */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     post_permits_permit_id_daily_approve: {
         parameters: {
             query?: never;
@@ -5041,6 +6226,157 @@ export interface operations {
             };
         };
     };
+    post_permits_permit_id_extensions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtensionBody"];
+            };
+        };
+        responses: {
+            /** @description Ask for more time (the holder) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_extensions_extension_id_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                extension_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approve an extension (an issuer, then a coordinator) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_extensions_extension_id_refuse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                extension_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Refuse an extension with a reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_extensions_extension_id_withdraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                extension_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdraw your extension request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_permits_permit_id_files: {
         parameters: {
             query?: never;
@@ -5060,6 +6396,84 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["FileOut"][];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_fire_watch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonIn"];
+            };
+        };
+        responses: {
+            /** @description Name the fire watch of expired hot work (the hold starts now) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_fire_watch_clear: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FireWatchClearBody"];
+            };
+        };
+        responses: {
+            /** @description The fire watch signs the area clear, once the watch has run its time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
                         /** @constant */
                         success: true;
                     };
@@ -5150,6 +6564,157 @@ export interface operations {
             };
         };
     };
+    post_permits_permit_id_handovers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverBody"];
+            };
+        };
+        responses: {
+            /** @description Hand the permit to another receiver of the project (the holder signs) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_handovers_handover_id_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                handover_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignedBody"];
+            };
+        };
+        responses: {
+            /** @description Accept a handover (the incoming holder signs) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_handovers_handover_id_acknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                handover_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Acknowledge a handover (an issuer of the project): the incoming receiver holds the permit */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_permits_permit_id_handovers_handover_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+                handover_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdraw (outgoing holder) or decline (incoming holder) an open handover */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_permits_permit_id_isolations: {
         parameters: {
             query?: never;
@@ -5204,6 +6769,41 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["PdfLink"];
+                        /** @constant */
+                        success: true;
+                    };
+                };
+            };
+            /** @description An error, in the one error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_permits_permit_id_people: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who is on the permit now: crew and roster, handovers, extensions, fire watch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PeopleOut"];
                         /** @constant */
                         success: true;
                     };
@@ -5309,11 +6909,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CancelBody"];
+                "application/json": components["schemas"]["CloseoutBody"];
             };
         };
         responses: {
-            /** @description Ask to close out early */
+            /** @description Ask to close out (hot work names its fire watch here) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -7,8 +7,9 @@ export interface SignatureHandle {
   png(): string | null; // base64 without the data: prefix, or null when nothing is drawn
 }
 
-export function SignatureField({ handle, error, onDrawn }: {
+export function SignatureField({ handle, error, onDrawn, id = "sig", label = "Signature" }: {
   handle: { current: SignatureHandle | null }; error?: string | undefined; onDrawn?: () => void;
+  id?: string; label?: string;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [empty, setEmpty] = useState(true);
@@ -28,15 +29,15 @@ export function SignatureField({ handle, error, onDrawn }: {
   }, []);
   return (
     <div class={`field signature${error ? " has-error" : ""}`}>
-      <p class="label" id="sig-label">Signature <span class="req" aria-hidden="true">*</span></p>
-      <p class="help" id="sig-help">Sign with your finger in the box.</p>
+      <p class="label" id={`${id}-label`}>{label} <span class="req" aria-hidden="true">*</span></p>
+      <p class="help" id={`${id}-help`}>Sign with your finger in the box.</p>
       <canvas ref={canvas} class="signature-pad" data-testid="signature-pad" role="img"
-        aria-labelledby="sig-label" aria-describedby="sig-help" />
+        aria-labelledby={`${id}-label`} aria-describedby={`${id}-help`} />
       <button type="button" class="link" disabled={empty}
         onClick={() => (canvas.current as HTMLCanvasElement & { clearPad?: () => void }).clearPad?.()}>
         Clear signature
       </button>
-      <ErrorText id="sig-error" message={error} />
+      <ErrorText id={`${id}-error`} message={error} />
     </div>
   );
 }

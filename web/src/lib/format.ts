@@ -119,6 +119,21 @@ export const HAPPENINGS: Record<string, string> = {
   point_deisolated: "Isolation removed",
   personal_lock_applied: "Personal lock on",
   personal_lock_removed: "Personal lock off",
+  crew_sign_on: "Worker signed on",
+  crew_sign_off: "Worker signed off",
+  crew_entry: "Entered the space",
+  crew_exit: "Left the space",
+  handover_requested: "Handover asked for",
+  handover_accepted: "Handover accepted by the incoming holder",
+  handed_over: "Handed over (issuer acknowledged)",
+  handover_cancelled: "Handover cancelled",
+  extension_requested: "Extension asked for",
+  extension_issuer_approved: "Extension approved by the issuer",
+  extended: "Extended",
+  extension_refused: "Extension refused",
+  extension_withdrawn: "Extension withdrawn",
+  fire_watch_named: "Fire watch named",
+  fire_watch_cleared: "Fire watch signed the area clear",
 };
 
 export function happening(action: string): string {

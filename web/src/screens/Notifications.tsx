@@ -30,6 +30,7 @@ export function Notifications() {
       window.dispatchEvent(new Event("permitto:read"));
     }
     if (n.permitId) navigate(`/permits/${n.permitId}`);
+    else if (n.link) navigate(new URL(n.link).pathname);  // about you, not a permit: its own page
     else void load();
   }
 
@@ -155,6 +156,7 @@ export function Settings() {
       </section>
       <section class="card" aria-labelledby="account-h">
         <h2 id="account-h">Account</h2>
+        <button type="button" class="secondary" onClick={() => navigate("/competencies")}>My competencies</button>
         <button type="button" class="secondary" onClick={() => navigate("/change-password")}>Change password</button>
         <button type="button" class="secondary" onClick={() => void session.signOut()}>Sign out</button>
       </section>

@@ -10,6 +10,7 @@ import { ACTIONS, bytes, day, happening, typeName, when } from "../lib/format";
 import { asSchema, display, type FormSchema } from "../lib/form";
 import { navigate } from "../lib/router";
 import { useSession } from "../lib/session";
+import { PeopleCard } from "./People";
 import { GasTestsCard, IsolationsCard } from "./Safety";
 
 type Verb = "approve" | "reject" | "revise" | "cancel" | "suspend" | "reinstate" | "request-closeout" | "close"
@@ -59,6 +60,10 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
     // The server judges it (and names what it needs beside the field): the words are the same everywhere.
     if (verb === "approve" && text("simopsAcknowledgement")) body.simopsAcknowledgement = text("simopsAcknowledgement");
     if (verb === "close") body.completionNotes = text("completionNotes");
+    if (verb === "request-closeout" && permit.hotWork) {
+      body.fireWatch = { name: text("watchName"), company: text("watchCompany"),
+        competencyRef: text("watchRef") || null, competencyValidTo: text("watchValidTo") || null };
+    }
     if (NEEDS_SIGNATURE.has(verb)) {
       const png = signature.current?.png();
       if (!png) { setFields({ signature: "Sign in the box first." }); return; }
@@ -114,6 +119,25 @@ function ActionPanel({ permit, verb, onDone, onClose }: {
               aria-describedby={fields.completionNotes ? "f-completionNotes-error" : "f-completionNotes-help"} />
             <ErrorText id="f-completionNotes-error" message={fields.completionNotes} />
           </div>
+        ) : null}
+        {verb === "request-closeout" && permit.hotWork ? (
+          <fieldset class="subform">
+            <legend>Fire watch</legend>
+            <p class="help">Hot work: a fire watch keeps the area for {(permit.hotWork as { fireWatchMinutes?: number }).fireWatchMinutes ?? 60} minutes
+              from now, and signs it clear before the permit closes.</p>
+            <ErrorText id="f-fireWatch-error" message={fields.fireWatch} />
+            {([["watchName", "Fire watch's name", "name", true], ["watchCompany", "Company", "company", true],
+              ["watchRef", "Competency certificate number", "competencyRef", false],
+              ["watchValidTo", "Certificate valid until", "competencyValidTo", false]] as const).map(([name, label, key, required]) => (
+              <div class={`field${fields[`fireWatch.${key}`] ? " has-error" : ""}`} key={name}>
+                <label for={`f-${name}`}>{label}{required ? <span class="req" aria-hidden="true"> *</span> : null}</label>
+                <input id={`f-${name}`} name={name} type={key === "competencyValidTo" ? "date" : "text"}
+                  aria-invalid={fields[`fireWatch.${key}`] ? "true" : undefined}
+                  aria-describedby={fields[`fireWatch.${key}`] ? `f-${name}-error` : undefined} />
+                <ErrorText id={`f-${name}-error`} message={fields[`fireWatch.${key}`]} />
+              </div>
+            ))}
+          </fieldset>
         ) : null}
         {NEEDS_SIGNATURE.has(verb) ? <SignatureField handle={signature} error={fields.signature}
           onDrawn={() => setFields(({ signature: _drawn, ...rest }) => rest)} /> : null}
@@ -253,6 +277,7 @@ export function PermitDetail({ id }: { id: string }) {
 
       <IsolationsCard permit={permit} onChanged={() => void load()} />
       <GasTestsCard permit={permit} onChanged={() => void load()} />
+      <PeopleCard permit={permit} onChanged={() => void load()} />
 
       {schema ? schema.sections.map((section) => (
         <Section title={section.title} key={section.key}>
