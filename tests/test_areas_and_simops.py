@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from devstack import matrix
 from devstack.images import png, png_base64
 from devstack.observe import qr_codes_of_pdf, wait_until
 from devstack.samples import FORMS, approved_sample, new_work_area, stand_down_hot_work
@@ -385,11 +386,9 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("make", "expected"), [pytest.param(m, dict(zip(ROLES, e, strict=True)), id=m.__name__)
-                                                for m, e in MATRIX])
+@pytest.mark.parametrize(("make", "expected"), matrix.cases(MATRIX, ROLES))
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(make, expected, role, api_of, ids, new_api):
-    method, path, body = make(api_of, ids)
+    case = make(api_of, ids)
     api = new_api() if role == "anonymous" else api_of(role)
-    response = api.request(method, path, json=body) if body is not None else api.request(method, path)
-    assert response.status_code == expected[role], f"{role} {method} {path}: {response.text}"
+    matrix.check(api, role, case, expected)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pypdf
 import pytest
 
+from devstack import matrix
 from devstack.images import png_base64
 from devstack.observe import emails_about, wait_until
 from devstack.samples import approved_sample
@@ -486,16 +487,12 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("make", "expected"), [pytest.param(m, dict(zip(ROLES, e, strict=True)), id=m.__name__)
-                                                for m, e in MATRIX])
+@pytest.mark.parametrize(("make", "expected"), matrix.cases(MATRIX, ROLES))
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(make, expected, role, world, ids, gateway, new_api):
-    method, path, body = make(world, ids)
+    case = make(world, ids)
     api = new_api() if role == "anonymous" else world["people"][role]
-    response = api.request(method, path, json=body) if body is not None else api.request(method, path)
-    assert response.status_code == expected[role], f"{role} {method} {path}: {response.text}"
-    if response.status_code in (403, 404):
-        assert response.json()["error"]["code"] in ("FORBIDDEN", "NOT_FOUND")
+    matrix.check(api, role, case, expected)
 
 
 def test_the_demo_projects_come_with_isolation_libraries(people, ids):

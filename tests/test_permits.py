@@ -306,9 +306,12 @@ def test_visibility_through_list_get_and_timeline(api_of, draft):
         assert mine["id"] not in listed
     harbor_ids = {p["projectId"] for p in harbor_issuer.get("/permits", params={"limit": 100}).json()["data"]}
     assert harbor_ids == {harbor["projectId"]}
-    own = {p["requesterId"] for p in api_of("receiver.downtown").get("/permits", params={"limit": 100}
-                                                                        ).json()["data"]}
-    assert own == {mine["requesterId"]}
+    receiver = api_of("receiver.downtown")
+    others = [p for p in receiver.get("/permits", params={"limit": 100}).json()["data"]
+              if p["requesterId"] != mine["requesterId"]]
+    for other in others:  # a receiver sees only the permits they hold, and those handed over by or to them
+        handovers = receiver.get(f"/permits/{other['id']}/people").json()["data"]["handovers"]
+        assert mine["requesterId"] in {h[side]["id"] for h in handovers for side in ("fromUser", "toUser")}
     assert api_of("coordinator").get(f"/permits/{mine['id']}").status_code == 200
 
 

@@ -88,26 +88,27 @@ def record_gas_suspension(act: Act) -> None:
     act.permit.suspended_at = act.now
 
 
+def refuse_if(problems: list[dict[str, str]], words: str, code: str) -> None:
+    """A guard's refusal: a 409 that says every missing condition, each with its field."""
+    if problems:
+        raise Conflict(f"{words}: " + "; ".join(p["message"] for p in problems) + ".", code=code, details=problems)
+
+
 # Guards: the safety conditions of docs/domain.md, "Isolations" and "Gas testing".
 def safe_to_start(act: Act) -> None:
     """Work starts (every activation, the first of the day included) only with every point of the permit's
     isolation certificates isolated and verified, and the day's atmosphere tested safe."""
     from . import gas, isolation  # here: both take steps of the table that names us
 
-    problems = isolation.start_problems(act.permit) + gas.start_problems(act.permit, act.now)
-    if problems:
-        raise Conflict("Work cannot start yet: " + "; ".join(p["message"] for p in problems) + ".",
-                       code="NOT_SAFE_TO_START", details=problems)
+    refuse_if(isolation.start_problems(act.permit) + gas.start_problems(act.permit, act.now),
+              "Work cannot start yet", "NOT_SAFE_TO_START")
 
 
 def fresh_gas_test(act: Act) -> None:
     """A permit suspended by a gas test is reinstated only after a new passing reading."""
     from . import gas
 
-    problems = gas.reinstate_problems(act.permit)
-    if problems:
-        raise Conflict("It cannot be reinstated yet: " + "; ".join(p["message"] for p in problems) + ".",
-                       code="NOT_SAFE_TO_START", details=problems)
+    refuse_if(gas.reinstate_problems(act.permit), "It cannot be reinstated yet", "NOT_SAFE_TO_START")
 
 
 def simops_clear(*, counting: int, acknowledge: bool) -> Callable[[Act], None]:
@@ -130,11 +131,8 @@ def points_released(act: Act) -> None:
     """A permit closes only when the points it holds are removed or handed to another open permit."""
     from . import isolation
 
-    problems = isolation.close_problems(act.permit)
-    if problems:
-        raise Conflict("The permit cannot be closed while it holds isolations: "
-                       + "; ".join(p["message"] for p in problems) + ".", code="POINTS_STILL_ISOLATED",
-                       details=problems)
+    refuse_if(isolation.close_problems(act.permit), "The permit cannot be closed while it holds isolations",
+              "POINTS_STILL_ISOLATED")
 
 
 def clear_suspension(act: Act) -> None:
@@ -184,21 +182,16 @@ def crew_signed_off(act: Act) -> None:
     """A permit closes only when nobody is still signed on to it."""
     from . import crew
 
-    problems = crew.close_problems(act.permit)
-    if problems:
-        raise Conflict("The permit cannot be closed while workers are signed on: "
-                       + "; ".join(p["message"] for p in problems) + ".", code="CREW_STILL_SIGNED_ON",
-                       details=problems)
+    refuse_if(crew.close_problems(act.permit), "The permit cannot be closed while workers are signed on",
+              "CREW_STILL_SIGNED_ON")
 
 
 def fire_watch_done(act: Act) -> None:
     """Hot work closes only after its fire watch ran its time and signed the area clear."""
     from . import fire_watch
 
-    problems = fire_watch.close_problems(act.permit, act.now)
-    if problems:
-        raise Conflict("The permit cannot be closed yet: " + "; ".join(p["message"] for p in problems) + ".",
-                       code="FIRE_WATCH_NOT_DONE", details=problems)
+    refuse_if(fire_watch.close_problems(act.permit, act.now), "The permit cannot be closed yet",
+              "FIRE_WATCH_NOT_DONE")
 
 
 def warn_crew_on(act: Act) -> None:
