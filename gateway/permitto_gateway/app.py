@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,11 +36,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["READYZ_PARALLEL"] = True  # each check waits on a service; run them at once
     probe = urllib3.PoolManager(maxsize=4, retries=False)
 
-    def service_check(url: str) -> Callable[[], None]:
-        def check() -> None:
+    def service_check(url: str) -> Callable[[], dict[str, object]]:
+        def check() -> dict[str, object]:
+            """Ready, and which version it runs (the deploy gate waits for every service's new one)."""
             response = probe.request("GET", url + "/readyz", timeout=urllib3.Timeout(connect=1.0, read=2.0))
+            try:
+                version = str(json.loads(response.data)["data"]["version"])
+            except (ValueError, KeyError, TypeError):
+                version = "unknown"
             if response.status != 200:
-                raise RuntimeError(f"answered {response.status}")
+                raise RuntimeError(f"answered {response.status} (version {version})")
+            return {"version": version}
 
         return check
 

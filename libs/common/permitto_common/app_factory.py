@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, request
@@ -14,14 +14,31 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
-from .health import add_readiness_check, health_blueprint
+from .health import add_readiness_check, health_blueprint, running_version
 from .metrics import init_metrics
-from .observability import configure_logging, init_request_ids
+from .observability import configure_logging, init_error_tracking, init_request_ids
 from .redis_conn import get_redis, init_redis
 from .security import init_jwt
 from .settings import CommonSettings
 
 DEFAULT_MAX_BODY = 1 * 1024 * 1024  # JSON APIs need little; file bytes go straight to storage
+
+
+def migrations_check(app: Flask, db: SQLAlchemy, directory: str) -> Callable[[], dict[str, object]]:
+    """Ready only once the database is at the code's migration head: a deploy whose pre-deploy migration
+    failed never counts as ready (docs: the deploy gate waits for it)."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory(directory).get_heads())
+    table = f"alembic_version_{app.name}"
+
+    def check() -> dict[str, object]:
+        current = {row[0] for row in db.session.execute(text(f"SELECT version_num FROM {table}"))}  # noqa: S608
+        if current != heads:
+            raise RuntimeError(f"the database is at {sorted(current) or 'no migration'}, the code at {sorted(heads)}")
+        return {"migrations": sorted(heads)}
+
+    return check
 
 
 def create_base_app(
@@ -54,6 +71,8 @@ def create_base_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     configure_logging(settings.service_name, settings.log_level)
+    init_error_tracking(settings.sentry_dsn, service=settings.service_name, environment=settings.sentry_environment,
+                        release=running_version())
     init_request_ids(app)
     register_error_handlers(app)
     app.register_blueprint(health_blueprint())
@@ -104,6 +123,8 @@ def create_base_app(
             db.session.execute(text("SELECT 1"))
 
         add_readiness_check(app, "database", check_database)
+        if migrate is not None:
+            add_readiness_check(app, "migrations", migrations_check(app, db, migrations_dir or "migrations"))
 
     if jwt is not None:
         app.config.setdefault("JWT_COOKIE_SECURE", not app.debug and not app.testing)

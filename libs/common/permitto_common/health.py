@@ -1,8 +1,12 @@
-"""Liveness (no I/O) and readiness (each dependency checked) endpoints."""
+"""Liveness (no I/O: Railway's health check, which must not fail while Redis is down) and readiness (each
+dependency checked, the database's migrations included: for load balancing and the deploy gate). Both
+name the running version, the commit the image was built from, so a deploy gate can wait for the new
+one to answer."""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[], None]  # raises when the dependency is not usable
+Check = Callable[[], "dict[str, object] | None"]  # raises when not usable; may report what it found
 
 _CHECKS_KEY = "permitto.readiness_checks"
 
@@ -23,8 +27,8 @@ def add_readiness_check(app: Flask, name: str, check: Check) -> None:
 def _run_one(name: str, check: Check) -> dict[str, object]:
     started = time.perf_counter()
     try:
-        check()
-        result: dict[str, object] = {"ok": True}
+        found = check()
+        result: dict[str, object] = {"ok": True, **(found or {})}
     except Exception as exc:  # any failure means not ready; the reason is reported
         log.warning("readiness check %s failed: %s", name, exc)
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
@@ -43,12 +47,18 @@ def run_checks(checks: dict[str, Check], *, parallel: bool = False) -> tuple[boo
     return all(result["ok"] for result in results.values()), results
 
 
+def running_version() -> str:
+    """The commit this process runs: baked into the image at build time (PERMITTO_VERSION), else "dev"."""
+    return os.environ.get("PERMITTO_VERSION") or "dev"
+
+
 def health_blueprint() -> Blueprint:
     bp = Blueprint("health", __name__)
 
     @bp.get("/healthz")
     def healthz() -> Response:
-        return jsonify({"success": True, "data": {"status": "ok", "service": current_app.name}})
+        return jsonify({"success": True, "data": {"status": "ok", "service": current_app.name,
+                                                  "version": running_version()}})
 
     @bp.get("/readyz")
     def readyz() -> Response:
@@ -57,7 +67,8 @@ def health_blueprint() -> Blueprint:
         )
         failed = [name for name, result in results.items() if not result["ok"]]
         if ready:
-            return jsonify({"success": True, "data": {"status": "ready", "checks": results}})
+            return jsonify({"success": True, "data": {"status": "ready", "version": running_version(),
+                                                      "checks": results}})
         body = {
             "success": False,
             "error": {
@@ -65,7 +76,7 @@ def health_blueprint() -> Blueprint:
                 "message": "Not ready: " + ", ".join(failed) + " failed.",
                 "details": [{"field": name, "message": str(results[name]["error"])} for name in failed],
             },
-            "data": {"status": "not_ready", "checks": results},
+            "data": {"status": "not_ready", "version": running_version(), "checks": results},
         }
         response = jsonify(body)
         response.status_code = 503

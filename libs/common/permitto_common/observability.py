@@ -108,3 +108,28 @@ def init_request_ids(app: Flask) -> None:
         token = g.pop("request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
+
+
+def init_error_tracking(dsn: str, *, service: str, environment: str, release: str) -> bool:
+    """Sentry for a web process and its RQ jobs (the Flask and RQ integrations: an unhandled error of a
+    request or a job is reported with its request id); off when no DSN is set. Personal data (addresses,
+    cookies, bodies) is not sent; an APIError is the client's mistake, not an error to report."""
+    if not dsn:
+        return False
+    import sentry_sdk
+    from sentry_sdk.integrations.flask import FlaskIntegration
+    from sentry_sdk.integrations.rq import RqIntegration
+
+    def before_send(event: Any, hint: Any) -> Any:
+        from .errors import APIError
+
+        error = (hint or {}).get("exc_info", (None, None))[1]
+        if isinstance(error, APIError) and error.status < 500:
+            return None
+        event.setdefault("tags", {})["request_id"] = current_request_id()
+        return event
+
+    sentry_sdk.init(dsn=dsn, environment=environment, release=release,
+                    integrations=[FlaskIntegration(), RqIntegration()], traces_sample_rate=0.0,
+                    before_send=before_send, server_name=service)
+    return True

@@ -148,6 +148,8 @@ class CommonSettings:
     app_url: str
     trusted_proxy_hops: int
     request_time_limit: int = 30  # gunicorn's worker timeout: no request runs longer
+    sentry_dsn: str = ""  # error tracking; off when empty
+    sentry_environment: str = "production"
 
     @classmethod
     def from_env(cls, service_name: str, env: Env | None = None, *, needs_database: bool = True) -> CommonSettings:
@@ -163,4 +165,6 @@ class CommonSettings:
             # How many proxies in front set X-Forwarded-For: 1 for a service behind the gateway.
             trusted_proxy_hops=env.integer("TRUSTED_PROXY_HOPS", 0),
             request_time_limit=env.integer("GUNICORN_TIMEOUT", 30),
+            sentry_dsn=env.text("SENTRY_DSN", ""),
+            sentry_environment=env.text("SENTRY_ENVIRONMENT", "production"),
         )

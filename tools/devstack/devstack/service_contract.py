@@ -27,7 +27,7 @@ __all__ = [
 def test_healthz_does_no_io(client: Any, app: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"success": True, "data": {"status": "ok", "service": app.name}}
+    assert response.json == {"success": True, "data": {"status": "ok", "service": app.name, "version": "dev"}}
 
 
 def test_readyz_reports_every_check(client: Any, app: Any) -> None:
@@ -37,6 +37,10 @@ def test_readyz_reports_every_check(client: Any, app: Any) -> None:
     assert checks["redis"]["ok"] is True
     if "sqlalchemy" in app.extensions:
         assert checks["database"]["ok"] is True
+    if "migrate" in app.extensions:  # ready only at the code's migration head (the deploy gate waits for it)
+        assert checks["migrations"]["ok"] is True
+        assert checks["migrations"]["migrations"]
+    assert response.json["data"]["version"] == "dev"  # no PERMITTO_VERSION outside an image
 
 
 def test_unknown_route_is_a_404_envelope_with_request_id(client: Any) -> None:
