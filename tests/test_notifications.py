@@ -121,6 +121,8 @@ def read_events(response, sink, stop):
                 return
             if line.startswith("id: "):
                 event["id"] = line[4:]
+            elif line.startswith("event: "):
+                event["event"] = line[7:]
             elif line.startswith("data: "):
                 event["data"] = json.loads(line[6:])
             elif line == "" and event:
@@ -245,6 +247,40 @@ def test_daily_reminders_come_as_one_digest_for_those_who_chose_it(system, api_o
             redis.close()
     finally:
         issuer.patch("/notifications/preferences", json={"dailyDigest": False})
+
+
+def test_the_board_hears_every_change_on_site_wide_streams_only(api_of, ids, gateway, area):
+    """The coordinators' live board: their stream also carries each permit's changes (no id, so their own
+    replay is untouched); a receiver's and an issuer's streams carry none."""
+    streams = {}
+    for role in ("coordinator", "receiver.harbor", "issuer.downtown"):
+        api = api_of(role)
+        response = requests.get(f"{gateway}/api/v1/notifications/stream", stream=True, timeout=30,
+                                headers={"Authorization": f"Bearer {api.token}", "X-Forwarded-For": api.ip})
+        sink, stop = [], threading.Event()
+        threading.Thread(target=read_events, args=(response, sink, stop), daemon=True).start()
+        streams[role] = (response, sink, stop)
+    permit = new_submitted(api_of, ids, area, title="Board")
+    time.sleep(1)
+    changed_at = time.perf_counter()
+    api_of("issuer.downtown").post(f"/permits/{permit['id']}/approve", json={"signature": SIGNATURE})
+
+    def board_events(role):
+        return [e for e in streams[role][1]
+                if e[1].get("event") == "board" and e[1]["data"]["permitId"] == permit["id"]]
+
+    assert wait_until(lambda: [e for e in board_events("coordinator")
+                               if e[1]["data"]["type"] == "PERMIT_ISSUER_APPROVED"], timeout=10)
+    arrival, event = next(e for e in board_events("coordinator") if e[1]["data"]["type"] == "PERMIT_ISSUER_APPROVED")
+    assert arrival - changed_at < 2.0
+    assert "id" not in event
+    assert event["data"]["status"] == "ISSUER_APPROVED"
+    time.sleep(1)
+    assert board_events("receiver.harbor") == []
+    assert board_events("issuer.downtown") == []
+    for response, _, stop in streams.values():
+        stop.set()
+        response.close()
 
 
 def test_many_idle_streams_do_not_starve_other_requests(api_of, gateway):

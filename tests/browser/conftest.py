@@ -23,6 +23,7 @@ SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 AXE = REPO_ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 860}, "device_scale_factor": 1}
+TABLET = {"viewport": {"width": 820, "height": 1180}, "device_scale_factor": 1, "has_touch": True}  # a wall screen
 PASSWORD = "Permitto-demo-2026"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -140,12 +141,12 @@ FAILED = pytest.StashKey[bool]()
 
 @pytest.fixture
 def open_app(browser, app_url, request) -> Iterator[Callable[..., Screen]]:
-    """open_app(viewport="phone"|"desktop", email=None): a fresh browser context on the app, signed in
+    """open_app(viewport="phone"|"tablet"|"desktop", email=None): a fresh browser context on the app, signed in
     when an email is given. Uncaught errors in the page fail the test."""
     opened: list[Screen] = []
 
     def make(viewport: str = "phone", email: str | None = None, path: str = "", **options: Any) -> Screen:
-        settings = {**(PHONE if viewport == "phone" else DESKTOP), **options}
+        settings = {**{"phone": PHONE, "tablet": TABLET}.get(viewport, DESKTOP), **options}
         context = browser.new_context(**settings)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -13,6 +13,7 @@ import { Home } from "./screens/Home";
 import { PermitWizard } from "./screens/NewPermit";
 import { Notifications, Settings } from "./screens/Notifications";
 import { PermitDetail } from "./screens/PermitDetail";
+import { Board, Operations, Projects, Users } from "./screens/Console";
 import { Competencies } from "./screens/People";
 import { PermitList } from "./screens/PermitList";
 import { IsolationLibrary } from "./screens/Safety";
@@ -55,6 +56,10 @@ function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams
   if (path === "/isolation-points") return <IsolationLibrary key={project?.id ?? "all"} />;
   if (path === "/site") return <Site key={project?.id ?? "all"} />;
   if (path === "/competencies") return <Competencies />;
+  if (path === "/users") return <Users />;
+  if (path === "/projects") return <Projects />;
+  if (path === "/board") return <Board />;
+  if (path === "/operations") return <Operations />;
   if (path === "/settings") return <Settings />;
   if (path === "/change-password") return <ChangePassword onEnded={onEnded} />;
   if (path === "/set-password") {

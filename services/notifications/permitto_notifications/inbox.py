@@ -54,6 +54,9 @@ WHAT = {
 }
 
 
+BOARD_CHANNEL = "permitto:board"  # every permit's changes, for the coordinators' live board
+
+
 def channel(user_id: str) -> str:
     return f"permitto:notify:{user_id}"
 
@@ -128,6 +131,9 @@ def process(event_id: uuid.UUID) -> dict[str, int]:
                 for person, notification_id in created}
     for user_id, message in messages.items():
         redis.publish(channel(user_id), json.dumps(message))
+    if event.permit_id:  # the board hears of every change, whoever was told
+        redis.publish(BOARD_CHANNEL, json.dumps({"permitId": str(event.permit_id), "type": event.type,
+                                                 "status": payload.get("status"), "projectId": data.get("projectId")}))
     preferences = {str(p.user_id): p for p in db.session.scalars(select(Preference).where(
         Preference.user_id.in_([uuid.UUID(person["id"]) for person in people])))}
     emails: list[str] = []

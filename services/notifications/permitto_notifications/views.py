@@ -14,7 +14,7 @@ from permitto_common.errors import success
 from permitto_common.openapi import documented
 from permitto_common.pagination import page_meta
 from permitto_common.redis_conn import get_redis
-from permitto_common.security import ADMIN, current_identity, require_auth, require_internal
+from permitto_common.security import ADMIN, COORDINATOR, current_identity, require_auth, require_internal
 from permitto_common.validation import parse_body, parse_query
 
 from . import in_app, inbox
@@ -69,13 +69,19 @@ def read_all() -> Response:
     return success(marked)
 
 
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode()
+
+
 @public.get("/stream")
 @documented("Live notifications as server-sent events (send Last-Event-ID to resume)", media_type="text/event-stream")
 @require_auth()
 def stream() -> Response:
     """Server-sent events: each new notification within a second; Last-Event-ID replays what was missed.
     Runs on gevent workers, so thousands of idle streams cost no thread each."""
-    user_id = current_identity().user_id
+    identity = current_identity()
+    user_id = identity.user_id
+    board = identity.role in (ADMIN, COORDINATOR)  # site-wide roles: their stream also feeds the live board
     last_id = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     missed = [notification_out(n) for n in in_app.missed_since(user_id, last_id)]
     db.session.remove()  # a stream must not hold a database connection while it idles
@@ -83,7 +89,7 @@ def stream() -> Response:
 
     def events() -> Iterator[str]:
         pubsub = redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        pubsub.subscribe(inbox.channel(user_id))
+        pubsub.subscribe(inbox.channel(user_id), *([inbox.BOARD_CHANNEL] if board else []))
         try:
             yield "retry: 3000\n: connected\n\n"
             for item in missed:
@@ -91,7 +97,9 @@ def stream() -> Response:
             last_beat = time.monotonic()
             while True:
                 message = pubsub.get_message(timeout=1.0)
-                if message is not None:
+                if message is not None and _text(message["channel"]) == inbox.BOARD_CHANNEL:
+                    yield f"event: board\ndata: {_text(message['data'])}\n\n"  # no id: replay stays per user
+                elif message is not None:
                     data = json.loads(message["data"])
                     yield f"id: {data['id']}\nevent: notification\ndata: {json.dumps(data)}\n\n"
                 elif time.monotonic() - last_beat >= HEARTBEAT_SECONDS:

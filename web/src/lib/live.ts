@@ -31,6 +31,10 @@ export function useLive(signedIn: boolean): Live {
       // Screens showing this permit reload it: its state or actions have changed.
       window.dispatchEvent(new CustomEvent("permitto:changed", { detail: item.permitId }));
     });
+    // Coordinators' and administrators' streams also carry every permit's changes, for the live board.
+    source.addEventListener("board", (event) => {
+      window.dispatchEvent(new CustomEvent("permitto:board", { detail: JSON.parse((event as MessageEvent<string>).data) }));
+    });
     const again = () => refresh();
     window.addEventListener("permitto:read", again);
     return () => { source.close(); window.removeEventListener("permitto:read", again); };

@@ -6,6 +6,7 @@ import { Alert, Empty, Link, Spinner, StateBadge } from "../components/ui";
 import { typeName } from "../lib/format";
 import { onOutboxChange, unsentDrafts, type LocalDraft } from "../lib/outbox";
 import { useSession } from "../lib/session";
+import { ConsoleLinks } from "./Console";
 
 interface Waiting {
   count: number;
@@ -108,6 +109,7 @@ export function Home() {
     <main id="main">
       <h1>Hello, {me.name.split(" ")[0]}</h1>
       <Alert>{error}</Alert>
+      <ConsoleLinks />
       {local.length ? (
         <section aria-labelledby="local-h">
           <h2 id="local-h">On this phone, not yet sent <span class="count">{local.length}</span></h2>
