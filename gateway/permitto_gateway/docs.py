@@ -96,7 +96,8 @@ class ApiDocs:
         self._cached: tuple[float, bytes] | None = None
 
     def _fetch(self, url: str) -> dict[str, Any]:
-        response = self.pool.request("GET", url + "/openapi.json", timeout=urllib3.Timeout(connect=1.0, read=5.0))
+        # A service builds its document once, on the first request: on a busy machine that takes seconds.
+        response = self.pool.request("GET", url + "/openapi.json", timeout=urllib3.Timeout(connect=1.0, read=20.0))
         if response.status != 200:
             raise RuntimeError(f"answered {response.status}")
         document: dict[str, Any] = json.loads(response.data)

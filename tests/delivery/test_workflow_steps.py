@@ -167,6 +167,7 @@ def test_staging_deploys_only_after_ci_passed_on_a_push_and_production_only_by_h
     assert set(trigger) == {"workflow_run"}
     assert trigger["workflow_run"]["workflows"] == ["CI"]
     assert "conclusion == 'success'" in staging["jobs"]["deploy"]["if"]
+    assert staging["jobs"]["deploy"]["environment"] == "staging"  # the staging environment's own token
     production = yaml.safe_load((WORKFLOWS / "deploy-production.yml").read_text())
     assert set(production[True]) == {"workflow_dispatch"}
     needs: dict[str, Any] = {name: job.get("needs") for name, job in production["jobs"].items()}
@@ -195,3 +196,12 @@ def test_actionlint_with_shellcheck_finds_nothing():
     scripts = sorted(str(s) for s in (ROOT / "infra" / "scripts").glob("*.sh"))
     checked = subprocess.run(["shellcheck", *scripts], env=env, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout
+
+
+def test_what_the_docs_cite_exists():
+    """Runbooks and READMEs name test files and scripts as proof; each one named must be there."""
+    docs = [ROOT / "README.md", *(ROOT / "infra").rglob("*.md"), *(ROOT / "docs").glob("*.md")]
+    for doc in docs:
+        pattern = r"(?<![\w/.-])((?:tests|infra|tools|bench)/[\w/.-]+\.(?:py|sh|json|yml))"
+        for cited in re.findall(pattern, doc.read_text()):
+            assert (ROOT / cited).exists(), f"{doc.relative_to(ROOT)} cites {cited}, which does not exist"

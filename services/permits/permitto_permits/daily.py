@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from permitto_common.errors import APIError, Conflict, Forbidden, field_error
 
@@ -37,6 +37,7 @@ from .states import (
 log = logging.getLogger(__name__)
 REMINDER_LEAD = timedelta(hours=1)  # 07:00 for an 08:00 start
 EXPIRY_WARNING_LEAD = timedelta(hours=24)
+FIRST_DUE_MARGIN = timedelta(hours=1)  # the sweep reads permits this much before anything can be due
 CYCLE_STATES = (APPROVED, PENDING_DAILY, ACTIVE, SUSPENDED)
 ORDER = (RECEIVER, ISSUER, COORDINATOR)
 CONFIRMABLE = (PENDING_DAILY, SUSPENDED)  # a suspended permit's day is confirmed to resume it
@@ -145,10 +146,16 @@ def apply_due(permit: Permit, now: datetime) -> list[str]:
 
 
 def sweep(now: datetime, *, limit: int = 500) -> dict[str, int]:
-    """One pass over every permit in the cycle; each permit in its own short transaction."""
+    """One pass over every permit in the cycle that may have a step due; each in its own short transaction.
+    Nothing is ever due before the earlier of the reminder of its first day (an hour before its validity
+    starts, at the earliest) and its expiry warning (a day before its validity ends), so permits further
+    off than that (with an hour's margin) are not even read."""
     counts: dict[str, int] = {}
-    ids = db.session.scalars(select(Permit.id).where(Permit.status.in_(CYCLE_STATES))
-                             .order_by(Permit.valid_from)).all()
+    quiet = FIRST_DUE_MARGIN
+    ids = db.session.scalars(select(Permit.id).where(
+        Permit.status.in_(CYCLE_STATES),
+        or_(Permit.valid_from <= now + REMINDER_LEAD + quiet, Permit.valid_to <= now + EXPIRY_WARNING_LEAD + quiet))
+        .order_by(Permit.valid_from)).all()
     db.session.rollback()
     for permit_id in ids[:limit] if limit else ids:
         permit = db.session.scalar(select(Permit).where(Permit.id == permit_id, Permit.status.in_(CYCLE_STATES))
