@@ -344,14 +344,7 @@ ROLES = ["anonymous", "admin", "coordinator", "issuer.downtown", "receiver.downt
 @pytest.fixture(scope="module")
 def world(gateway, tokens, ids):
     """An approved confined-space permit of receiver.downtown (its days still ahead) and library points."""
-    from devstack.api_client import Api
-
-    def client(role, n):
-        api = Api(gateway, f"10.252.0.{n}")
-        api.token = tokens[role]
-        return api
-
-    people = {role: client(role, n) for n, role in enumerate(ROLES[1:], start=1)}
+    people = matrix.signed_in(gateway, tokens, ROLES, "10.252.0")
     start = datetime.now(NY) + timedelta(days=5)
     permit = confined_space(people, ids, start, title="Matrix tank")
     yield {"people": people, "permit": permit}

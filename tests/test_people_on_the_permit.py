@@ -492,14 +492,7 @@ def test_a_template_cannot_keep_a_fire_watch_under_30_minutes(people):
 @pytest.fixture(scope="module")
 def world(gateway, tokens, ids):
     """An approved hot-work permit of receiver.downtown (its days ahead), made once for the matrix."""
-    from devstack.api_client import Api
-
-    def client(role, n):
-        api = Api(gateway, f"10.253.0.{n}")
-        api.token = tokens[role]
-        return api
-
-    people = {role: client(role, n) for n, role in enumerate(ROLES[1:], start=1)}
+    people = matrix.signed_in(gateway, tokens, ROLES, "10.253.0")
     start = datetime.now(NY) + timedelta(days=5)
     permit = approved_sample(people["receiver.downtown"], people["issuer.downtown"], people["coordinator"],
                              ids["projects"]["DOWNTOWN"], start, "Matrix hot work")

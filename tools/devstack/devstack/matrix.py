@@ -24,3 +24,15 @@ def check(api: Any, role: str, case: tuple[str, str, Any], expected: dict[str, i
     assert response.status_code == expected[role], f"{role} {method} {path}: {response.text}"
     if response.status_code in (403, 404):
         assert response.json()["error"]["code"] in ("FORBIDDEN", "NOT_FOUND")
+
+
+def signed_in(gateway: str, tokens: dict[str, str], roles: Sequence[str], subnet: str) -> dict[str, Any]:
+    """One API client per role (anonymous aside), each from its own address of the subnet ("10.252.0")."""
+    from .api_client import Api
+
+    clients = {}
+    for n, role in enumerate([r for r in roles if r != "anonymous"], start=1):
+        api = Api(gateway, f"{subnet}.{n}")
+        api.token = tokens[role]
+        clients[role] = api
+    return clients
