@@ -356,6 +356,7 @@ def test_a_handover_needs_both_holders_signatures_and_the_issuers_acknowledgemen
     step = f"{base}/{handover['id']}"
     refused(issuer.post(step + "/acknowledge"), 409, "INVALID_STATE")  # the incoming holder accepts first
     assert receiver.post(step + "/accept", json={"signature": SIGNATURE}).status_code == 403
+    assert issuer.post(step + "/cancel").status_code == 403  # only the outgoing or the incoming holder
     ok(other.post(step + "/accept", json={"signature": SIGNATURE}))
     assert people["issuer.harbor"].post(step + "/acknowledge").status_code == 404
     assert people["coordinator"].post(step + "/acknowledge").status_code == 403
@@ -595,6 +596,14 @@ def case_handover_step(world, ids):
     return "POST", _path(world, f"/handovers/{uuid.uuid4()}/accept"), {"signature": SIGNATURE}
 
 
+def case_handover_acknowledge(world, ids):
+    return "POST", _path(world, f"/handovers/{uuid.uuid4()}/acknowledge"), {}
+
+
+def case_handover_cancel(world, ids):
+    return "POST", _path(world, f"/handovers/{uuid.uuid4()}/cancel"), {}
+
+
 def case_extension(world, ids):
     receiver = world["people"]["receiver.downtown"]
     for e in on_permit(receiver, world["permit"])["extensions"]:
@@ -643,6 +652,8 @@ MATRIX = [
     (case_exit, [401, 403, 409, 409, 409, 404, 404]),
     (case_handover, [401, 403, 403, 403, 409, 404, 404]),
     (case_handover_step, [401, 404, 404, 404, 404, 404, 404]),
+    (case_handover_acknowledge, [401, 404, 404, 404, 404, 404, 404]),
+    (case_handover_cancel, [401, 404, 404, 404, 404, 404, 404]),
     (case_extension, [401, 403, 403, 403, 201, 404, 404]),
     (case_extension_approve, [401, 403, 409, 200, 403, 404, 404]),
     (case_extension_refuse, [401, 403, 200, 200, 403, 404, 404]),
