@@ -120,7 +120,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(d
         "--exclude-operation-id", "post_auth_logout",
         "--exclude-operation-id", "get_notifications_stream",  # a stream never ends; tested on its own
         "--phases", "examples,coverage,fuzzing",
-        "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"),
+        "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"),
         "--seed", "20261126",
         "--workers", "2",
         "--request-timeout", "20",
