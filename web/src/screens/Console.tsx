@@ -139,8 +139,8 @@ export function Users() {
 }
 
 // -- projects -----------------------------------------------------------------------------------------
-const ZONES: string[] = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone")
-  ?? ["UTC", "Europe/London", "America/New_York"];
+const ZONES: string[] = ["UTC", ...((Intl as unknown as { supportedValuesOf?: (k: string) => string[] })
+  .supportedValuesOf?.("timeZone") ?? ["Europe/London", "America/New_York"]).filter((z) => z !== "UTC")];
 
 function Members({ project, everyone }: { project: Project; everyone: User[] }) {
   const [members, setMembers] = useState<Member[] | null>(null);
@@ -233,7 +233,9 @@ export function Projects() {
             <TextInput name="code" label="Code" required help="Upper case, 2–20 characters, e.g. DOCKS" error={create.fields.code} />
             <TextInput name="name" label="Name" required error={create.fields.name} />
             <div class={`field${create.fields.timezone ? " has-error" : ""}`}><label for="f-timezone">Time zone<span class="req" aria-hidden="true"> *</span></label>
-              <select id="f-timezone" name="timezone" defaultValue="UTC">{ZONES.map((z) => <option key={z}>{z}</option>)}</select>
+              <p class="help" id="f-timezone-help">The project's deadlines and work days follow it: pick where the site is.</p>
+              <select id="f-timezone" name="timezone" aria-describedby="f-timezone-help">
+                <option value="">Choose the site's time zone</option>{ZONES.map((z) => <option key={z}>{z}</option>)}</select>
               <ErrorText id="f-timezone-error" message={create.fields.timezone} /></div>
             <TextInput name="grace" label="First-day grace (minutes)" type="number" defaultValue="60" error={create.fields.firstDayGraceMinutes} />
             <div class="buttons"><button type="submit" class="primary" disabled={create.busy}>Create the project</button></div>
