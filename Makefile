@@ -23,9 +23,10 @@ help:
 $(STAMP): $(REQUIREMENTS) $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt $(foreach d,$(SERVICE_DIRS),-r $(d)/requirements.txt)
-	$(BIN)/python -m pip install --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
+	@# uv installs the same pinned files as pip would, in seconds instead of minutes; pip only fetches uv.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -m1 '^uv==' requirements-dev.txt | cut -d' ' -f1)"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements-dev.txt $(foreach d,$(SERVICE_DIRS),-r $(d)/requirements.txt)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps $(foreach p,$(PACKAGES),-e $(p))
 	@touch $(STAMP)
 
 install: $(STAMP)
