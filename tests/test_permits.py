@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from devstack import matrix
 from devstack.images import png_base64
 from devstack.samples import complete_hot_work
 
@@ -365,3 +366,74 @@ def test_drafts_are_checked_for_project_and_validity(api_of, templates, ids, dra
     assert {"field": "validTo",
             "message": "a permit of this type is valid for at most 7 days in all, extensions included"} in problems
     assert {"field": "workEnd", "message": "must be after workStart"} in problems
+
+
+# -- the console's endpoints: analytics and the template builder ------------------------------------
+CONSOLE_ROLES = ["anonymous", "admin", "coordinator", "issuer.downtown", "receiver.downtown", "issuer.harbor"]
+_DRAFT_TEMPLATE: list[str] = []
+ONE_FIELD = {"sections": [{"key": "job", "title": "Job",
+                           "fields": [{"key": "where", "type": "text", "label": "Where"}]}]}
+
+
+def _draft_template(api_of) -> str:
+    """One draft template of the coordinator's, made once: drafts are for coordinators and administrators."""
+    if not _DRAFT_TEMPLATE:
+        made = api_of("coordinator").post("/templates", json={
+            "type": "WAH", "name": f"Matrix draft {uuid.uuid4().hex[:6]}", "schema": ONE_FIELD})
+        assert made.status_code == 201, made.text
+        _DRAFT_TEMPLATE.append(made.json()["data"]["id"])
+    return _DRAFT_TEMPLATE[0]
+
+
+def case_analytics(api_of, ids):
+    return "GET", "/permits/analytics", None
+
+
+def case_analytics_of_a_project(api_of, ids):
+    return "GET", f"/permits/analytics?projectId={ids['projects']['DOWNTOWN']}&from=2026-01-01&to=2026-12-31", None
+
+
+def case_list_templates(api_of, ids):
+    return "GET", "/templates", None
+
+
+def case_get_draft_template(api_of, ids):
+    return "GET", f"/templates/{_draft_template(api_of)}", None
+
+
+def case_get_draft_version(api_of, ids):
+    return "GET", f"/templates/{_draft_template(api_of)}/versions/1", None
+
+
+def case_create_template(api_of, ids):
+    return "POST", "/templates", {"type": "WAH", "name": f"Matrix {uuid.uuid4().hex[:6]}", "schema": ONE_FIELD}
+
+
+def case_edit_draft(api_of, ids):
+    return "PATCH", f"/templates/{_draft_template(api_of)}", {"description": "Edited by the matrix"}
+
+
+def case_publish_without_a_draft(api_of, ids):
+    hot_work = next(t["id"] for t in api_of("coordinator").get("/templates").json()["data"] if t["name"] == "Hot Work")
+    return "POST", f"/templates/{hot_work}/publish", {}
+
+
+#        anonymous admin coordinator issuer.downtown receiver.downtown issuer.harbor
+CONSOLE_MATRIX = [
+    (case_analytics, [401, 200, 200, 403, 403, 403]),
+    (case_analytics_of_a_project, [401, 200, 200, 403, 403, 403]),
+    (case_list_templates, [401, 200, 200, 200, 200, 200]),
+    (case_get_draft_template, [401, 200, 200, 404, 404, 404]),
+    (case_get_draft_version, [401, 200, 200, 404, 404, 404]),
+    (case_create_template, [401, 403, 201, 403, 403, 403]),
+    (case_edit_draft, [401, 403, 200, 403, 403, 403]),
+    (case_publish_without_a_draft, [401, 403, 409, 403, 403, 403]),
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), matrix.cases(CONSOLE_MATRIX, CONSOLE_ROLES))
+@pytest.mark.parametrize("role", CONSOLE_ROLES)
+def test_console_matrix(make, expected, role, api_of, ids, new_api):
+    case = make(api_of, ids)
+    api = new_api() if role == "anonymous" else api_of(role)
+    matrix.check(api, role, case, expected)

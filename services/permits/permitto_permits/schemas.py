@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Row
 from typing_extensions import TypedDict  # pydantic reads typed dicts from here on Python 3.11
 
@@ -101,8 +101,18 @@ class BulkDailyBody(Body):
 
 class AnalyticsQuery(Body):
     project_id: uuid.UUID | None = None
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: date | None = Field(None, alias="from", description="the first day (UTC); 30 days before `to` unless given")
+    to: date | None = Field(None, description="the last day, included (UTC); today unless given")
+
+    @field_validator("to")
+    @classmethod
+    def _range(cls, to: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("from_")
+        if first and to and first > to:
+            raise ValueError("must not be before the first day (from)")
+        if first and to and (to - first).days > 366:
+            raise ValueError("the range is at most 366 days")
+        return to
 
 
 class ReasonBody(Body):
@@ -260,6 +270,7 @@ class TemplateVersionOut(TypedDict):
     version: int
     status: str
     publishedAt: str | None
+    createdAt: NotRequired[str]
     schema: NotRequired[dict[str, Any]]
 
 
@@ -273,6 +284,7 @@ class TemplateOut(TypedDict):
     draftVersion: int | None
     createdAt: str
     version: NotRequired[TemplateVersionOut]
+    versions: NotRequired[list[TemplateVersionOut]]  # every version, newest first (with the schema only)
 
 
 class PermitSummary(TypedDict):
@@ -502,11 +514,49 @@ class WeekCount(TypedDict):
     count: int
 
 
+class StageTime(TypedDict):
+    stage: str  # issuer (submitted to the issuer's approval), coordinator (to the final one), total
+    type: str | None  # None: every type together
+    count: int
+    medianSeconds: float
+    p90Seconds: float
+
+
+class DayStates(TypedDict):
+    day: str
+    counts: dict[str, int]  # how many permits were in each state at the end of the day (UTC)
+
+
+class CauseCount(TypedDict):
+    cause: str  # DEADLINE, GAS, RETEST, MANUAL
+    count: int
+
+
+class ProjectCompliance(DailyCompliance):
+    projectId: str
+    projectCode: str
+
+
+class OverdueCloseout(TypedDict):
+    id: str
+    number: str | None
+    title: str
+    projectCode: str
+    waitingSince: str
+    hoursWaiting: float
+
+
 class AnalyticsOut(TypedDict):
+    range: dict[str, str]  # from, to: the days the figures cover
     projects: list[ProjectFigures]
     approvalTime: ApprovalTime
+    approvalStages: list[StageTime]
+    statesOverTime: list[DayStates]
     dailyCompliance: DailyCompliance
+    complianceByProject: list[ProjectCompliance]
     suspensionsPerWeek: list[WeekCount]
+    suspensionCauses: list[CauseCount]
+    overdueCloseouts: list[OverdueCloseout]
 
 
 class PointFields(TypedDict):
@@ -612,6 +662,11 @@ def template_out(template: Template, version: TemplateVersion | None, *, with_sc
         }
         if with_schema:
             out["version"]["schema"] = version.schema
+    if with_schema:
+        out["versions"] = [{"id": str(v.id), "version": v.version, "status": v.status,
+                            "createdAt": v.created_at.isoformat(),
+                            "publishedAt": v.published_at.isoformat() if v.published_at else None}
+                           for v in sorted(template.versions, key=lambda v: -v.version)]
     return out
 
 

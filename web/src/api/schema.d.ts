@@ -1738,10 +1738,24 @@ export interface components {
         };
         /** AnalyticsOut */
         AnalyticsOut: {
+            /** Approvalstages */
+            approvalStages: components["schemas"]["StageTime"][];
             approvalTime: components["schemas"]["ApprovalTime"];
+            /** Compliancebyproject */
+            complianceByProject: components["schemas"]["ProjectCompliance"][];
             dailyCompliance: components["schemas"]["DailyCompliance"];
+            /** Overduecloseouts */
+            overdueCloseouts: components["schemas"]["OverdueCloseout"][];
             /** Projects */
             projects: components["schemas"]["ProjectFigures"][];
+            /** Range */
+            range: {
+                [key: string]: string;
+            };
+            /** Statesovertime */
+            statesOverTime: components["schemas"]["DayStates"][];
+            /** Suspensioncauses */
+            suspensionCauses: components["schemas"]["CauseCount"][];
             /** Suspensionsperweek */
             suspensionsPerWeek: components["schemas"]["WeekCount"][];
         };
@@ -1749,6 +1763,7 @@ export interface components {
         AnalyticsQuery: {
             /**
              * From
+             * @description the first day (UTC); 30 days before `to` unless given
              * @default null
              */
             from?: string | null;
@@ -1759,6 +1774,7 @@ export interface components {
             projectId?: string | null;
             /**
              * To
+             * @description the last day, included (UTC); today unless given
              * @default null
              */
             to?: string | null;
@@ -1978,6 +1994,13 @@ export interface components {
              * @default null
              */
             reason?: string | null;
+        };
+        /** CauseCount */
+        CauseCount: {
+            /** Cause */
+            cause: string;
+            /** Count */
+            count: number;
         };
         /** CertificateBody */
         CertificateBody: {
@@ -2484,6 +2507,15 @@ export interface components {
             /** Workdate */
             workDate: string;
         };
+        /** DayStates */
+        DayStates: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Day */
+            day: string;
+        };
         Error: {
             error: {
                 code: string;
@@ -2906,6 +2938,21 @@ export interface components {
             title: string;
             /** Type */
             type: string;
+        };
+        /** OverdueCloseout */
+        OverdueCloseout: {
+            /** Hourswaiting */
+            hoursWaiting: number;
+            /** Id */
+            id: string;
+            /** Number */
+            number: string | null;
+            /** Projectcode */
+            projectCode: string;
+            /** Title */
+            title: string;
+            /** Waitingsince */
+            waitingSince: string;
         };
         /** @description page, limit and total; or the cursor of the next page */
         PageMeta: {
@@ -3414,6 +3461,19 @@ export interface components {
             /** Pushenabled */
             pushEnabled: boolean;
         };
+        /** ProjectCompliance */
+        ProjectCompliance: {
+            /** Confirmedbeforedeadline */
+            confirmedBeforeDeadline: number;
+            /** Daysdue */
+            daysDue: number;
+            /** Projectcode */
+            projectCode: string;
+            /** Projectid */
+            projectId: string;
+            /** Rate */
+            rate: number | null;
+        };
         /** ProjectFigures */
         ProjectFigures: {
             /** Bystatus */
@@ -3616,6 +3676,19 @@ export interface components {
         SignedBody: {
             signature: components["schemas"]["SignatureIn"];
         };
+        /** StageTime */
+        StageTime: {
+            /** Count */
+            count: number;
+            /** Medianseconds */
+            medianSeconds: number;
+            /** P90Seconds */
+            p90Seconds: number;
+            /** Stage */
+            stage: string;
+            /** Type */
+            type: string | null;
+        };
         /** Subscribed */
         Subscribed: {
             /** Subscribed */
@@ -3640,6 +3713,8 @@ export interface components {
             /** Type */
             type: string;
             version?: components["schemas"]["TemplateVersionOut"];
+            /** Versions */
+            versions?: components["schemas"]["TemplateVersionOut"][];
         };
         /** TemplateQuery */
         TemplateQuery: {
@@ -3661,6 +3736,8 @@ export interface components {
         };
         /** TemplateVersionOut */
         TemplateVersionOut: {
+            /** Createdat */
+            createdAt?: string;
             /** Id */
             id: string;
             /** Publishedat */
