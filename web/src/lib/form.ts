@@ -17,6 +17,7 @@ export interface FieldSpec {
   max?: number | null;
   minLength?: number | null;
   maxLength?: number | null;
+  pattern?: string | null;
   options?: Option[] | null;
   requireAll?: boolean;
   maxFiles?: number | null;
