@@ -77,6 +77,7 @@ def ports():
     return {name: free_port() for name in DEFAULT_PORTS}
 
 
+@pytest.mark.timeout(480)  # two whole make ups, one after a kill -9: on a loaded 2-core box this nears 300 s
 def test_crashes_are_restarted_a_dead_make_up_is_cleaned_up_and_stopping_never_hangs(tmp_path, ports):
     first = Up(tmp_path / "var", ports)
     try:

@@ -1,8 +1,9 @@
 // The app shell: who is signed in, the header (project switcher, bell), the banners (offline, not yet
 // sent, update available) and which screen a path shows.
+import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, onSessionEnded, type Me } from "./api/client";
-import { BellIcon, Link } from "./components/ui";
+import { BellIcon, Link, Spinner } from "./components/ui";
 import { onOutboxChange, startSync } from "./lib/drafts";
 import { useLive } from "./lib/live";
 import { pending } from "./lib/outbox";
@@ -18,6 +19,20 @@ import { Competencies } from "./screens/People";
 import { PermitList } from "./screens/PermitList";
 import { IsolationLibrary } from "./screens/Safety";
 import { Site } from "./screens/Site";
+
+/** A screen loaded when first opened (the desktop console's builder and charts stay off phones' first
+ * load); the service worker keeps its file too, so it opens offline like the rest. */
+function lazyScreen<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  let loaded: ComponentType<P> | null = null;
+  return function Lazy(props: P) {
+    const [Screen, setScreen] = useState<ComponentType<P> | null>(() => loaded);
+    useEffect(() => { if (!Screen) void load().then((c) => { loaded = c; setScreen(() => c); }); }, []);
+    return Screen ? <Screen {...props} /> : <main id="main"><Spinner label="Opening" /></main>;
+  };
+}
+const Analytics = lazyScreen(() => import("./screens/Analytics").then((m) => m.Analytics));
+const TemplateList = lazyScreen(() => import("./screens/Templates").then((m) => m.TemplateList));
+const TemplateBuilder = lazyScreen<{ id?: string }>(() => import("./screens/Templates").then((m) => m.TemplateBuilder));
 
 function useOnline(): boolean {
   const [online, setOnline] = useState(navigator.onLine);
@@ -60,6 +75,10 @@ function Screen({ path, query, onEnded }: { path: string; query: URLSearchParams
   if (path === "/projects") return <Projects />;
   if (path === "/board") return <Board />;
   if (path === "/operations") return <Operations />;
+  if (path === "/analytics") return <Analytics />;
+  if (path === "/templates") return <TemplateList />;
+  if (path === "/templates/new") return <TemplateBuilder key="new" />;
+  if ((params = match("/templates/:id", path))) return <TemplateBuilder id={params.id} key={params.id} />;
   if (path === "/settings") return <Settings />;
   if (path === "/change-password") return <ChangePassword onEnded={onEnded} />;
   if (path === "/set-password") {

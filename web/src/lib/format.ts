@@ -139,3 +139,8 @@ export const HAPPENINGS: Record<string, string> = {
 export function happening(action: string): string {
   return HAPPENINGS[action] ?? action.replace(/_/g, " ").toLowerCase().replace(/^./, (c) => c.toUpperCase());
 }
+
+/** Rows as CSV (RFC 4180: every cell quoted, CRLF between rows), for a table's download. */
+export function csv(rows: Array<Array<string | number | null | undefined>>): string {
+  return rows.map((r) => r.map((c) => `"${String(c ?? "").replace(/"/g, '""')}"`).join(",")).join("\r\n");
+}

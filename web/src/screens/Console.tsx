@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, newKey, unwrap, unwrapPage, type PermitSummary, type Schemas } from "../api/client";
 import { messageOf } from "../api/errors";
 import { Alert, Empty, ErrorText, Link, Spinner, TextInput } from "../components/ui";
-import { STATES, typeName, when } from "../lib/format";
+import { csv, STATES, typeName, when } from "../lib/format";
 import { useSend } from "../lib/send";
 import { ROLE_WORDS, useSession } from "../lib/session";
 
@@ -28,6 +28,8 @@ export function ConsoleLinks() {
         <li><Link to="/users" class="button secondary">People</Link></li>
         <li><Link to="/projects" class="button secondary">Projects</Link></li>
         <li><Link to="/competencies" class="button secondary">Competencies</Link></li>
+        <li><Link to="/templates" class="button secondary">Templates</Link></li>
+        <li><Link to="/analytics" class="button secondary">Analytics</Link></li>
         <li><Link to="/operations" class="button secondary">Operations</Link></li>
       </ul>
     </section>
@@ -333,9 +335,8 @@ export function Operations() {
       : `${permit.number}: the chain BREAKS at entry ${result.brokenAt} of ${result.entries}.`);
     const rows = [["seq", "at", "action", "by", "from", "to", "comment"], ...timeline.map((t) => [String(t.seq), t.at, t.action,
       t.actor?.name ?? "system", t.fromStatus ?? "", t.toStatus ?? "", t.comment ?? ""])];
-    const csv = rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(",")).join("\r\n");
     const link = document.getElementById("timeline-export") as HTMLAnchorElement;
-    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+    link.href = URL.createObjectURL(new Blob([csv(rows)], { type: "text/csv" }));
     link.download = `timeline-${permit.number}.csv`;
     link.hidden = false;
   }
