@@ -109,6 +109,7 @@ class Screen:
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        self.page.evaluate("window.scrollTo(0, 0)")  # else the fixed header lands where the page was scrolled to
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
