@@ -84,6 +84,7 @@ def test_people_projects_board_and_operations(open_app, gateway, tokens, ids, li
     project.get_by_label("Assign", exact=True).select_option(label="Cora Console (Receiver)")
     project.get_by_role("button", name="Assign").click()
     project.get_by_text("Cora Console · Receiver").wait_for()
+    assert " by " in project.locator("li", has_text="Cora Console").inner_text()  # who assigned them, and when
     admin.shot("console-projects-desktop")
     admin.axe("the projects screen")
 

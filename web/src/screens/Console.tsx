@@ -157,7 +157,7 @@ function Members({ project, everyone }: { project: Project; everyone: User[] }) 
       <Alert>{error}</Alert>
       {members === null ? <Spinner label="Loading the members" /> : (
         <ul class="plain">{members.map((m) => (
-          <li key={m.id}>{m.name} · {ROLE_WORDS[m.role]} <span class="help">since {when(m.assignedAt)}</span>{" "}
+          <li key={m.id}>{m.name} · {ROLE_WORDS[m.role]} <span class="help">assigned {when(m.assignedAt)}{m.assignedBy ? ` by ${everyone.find((u) => u.id === m.assignedBy)?.name ?? "someone no longer listed"}` : ""}</span>{" "}
             <button type="button" class="secondary small" disabled={busy} aria-label={`Remove ${m.name} from ${project.code}`}
               onClick={() => void send(() => unwrap(api.DELETE("/api/v1/projects/{project_id}/users/{user_id}",
                 { params: { path: { project_id: project.id, user_id: m.id } } }))).then(load)}>Remove</button></li>))}</ul>)}
