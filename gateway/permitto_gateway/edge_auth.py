@@ -4,7 +4,6 @@ are refused at the edge; services verify again (defence in depth)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jwt
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import request
 
 from permitto_common.errors import Unauthorized
+from permitto_common.security import VerifiedTokens
 
 ACCESS_COOKIE = "access_token_cookie"
 
@@ -19,10 +19,7 @@ ACCESS_COOKIE = "access_token_cookie"
 class EdgeAuth:
     def __init__(self, public_key_pem: str, *, remembered: int = 10_000) -> None:
         self.key = load_pem_public_key(public_key_pem.encode())
-        # A signature, once verified, stays verified: a client sends the same token for up to 15 minutes,
-        # so its claims are remembered (expiry is still checked on every request).
-        self._verified: dict[str, dict[str, Any]] = {}
-        self._remembered = remembered
+        self._verified = VerifiedTokens(remembered=remembered)
 
     @staticmethod
     def _token() -> str | None:
@@ -42,8 +39,6 @@ class EdgeAuth:
                                headers={"WWW-Authenticate": "Bearer"})
         claims = self._verified.get(token)
         if claims is not None:
-            if float(claims["exp"]) <= time.time():
-                raise Unauthorized("The access token has expired.", headers={"WWW-Authenticate": "Bearer"})
             return claims
         try:
             claims = jwt.decode(
@@ -56,7 +51,5 @@ class EdgeAuth:
             raise Unauthorized("The access token is not valid.", headers={"WWW-Authenticate": "Bearer"}) from None
         if claims.get("type", "access") != "access":
             raise Unauthorized("The access token is not valid.")
-        if len(self._verified) >= self._remembered:
-            self._verified.clear()
-        self._verified[token] = claims
+        self._verified.remember(token, claims)
         return claims

@@ -1,13 +1,13 @@
 """Extensions created unbound; create_app binds them."""
 
-from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 
 from permitto_common.database import make_db
 from permitto_common.internal_http import ServiceClient
+from permitto_common.security import CachingJWTManager
 
 db = make_db()
 migrate = Migrate()
-jwt = JWTManager()
+jwt = CachingJWTManager()  # a token's signature is verified once per process
 # The other service this one calls, bound to its URL in create_app.
 auth = ServiceClient("auth", timeout=5.0)

@@ -1,0 +1,78 @@
+"""A service verifies a token's signature once (CachingJWTManager), and still refuses it the moment it
+expires or its session ends: what is remembered is only that the signature was good."""
+
+import time
+
+import pytest
+
+from devstack.pytest_plugin import close_app
+from permitto_common.app_factory import create_base_app
+from permitto_common.errors import success
+from permitto_common.redis_conn import get_redis
+from permitto_common.security import (
+    DENY_LIST_EPOCH_KEY,
+    CachingJWTManager,
+    current_identity,
+    deny_key_for_session,
+    require_auth,
+)
+
+
+@pytest.fixture
+def service(settings):
+    jwt = CachingJWTManager()
+    app = create_base_app("sample", settings, jwt=jwt, config={"TESTING": True})
+
+    @app.get("/me")
+    @require_auth()
+    def me():
+        return success({"user": current_identity().user_id, "role": current_identity().role})
+
+    get_redis(app).flushdb()
+    get_redis(app).set(DENY_LIST_EPOCH_KEY, "0")
+    yield app, jwt
+    close_app(app)
+
+
+def ask(app, token):
+    return app.test_client().get("/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_is_verified_once_and_answers_the_same(service, mint):
+    app, jwt = service
+    token = mint(sub="u-1", role="ISSUER")
+    first, second = ask(app, token), ask(app, token)
+    assert first.status_code == second.status_code == 200
+    assert first.json == second.json == {"success": True, "data": {"user": "u-1", "role": "ISSUER"}}
+    assert jwt.verified.get(token) is not None
+
+
+def test_a_forged_token_is_refused_though_a_real_one_is_remembered(service, mint):
+    app, _ = service
+    token = mint(sub="u-1")
+    assert ask(app, token).status_code == 200
+    head, payload, signature = token.split(".")
+    forged = ".".join([head, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    answer = ask(app, forged)
+    assert answer.status_code == 401
+    assert answer.json["error"]["message"] == "The access token is not valid."
+
+
+def test_an_ended_session_is_refused_at_once_though_its_token_was_verified(service, mint):
+    app, _ = service
+    token = mint(sub="u-1", sid="session-9")
+    assert ask(app, token).status_code == 200
+    get_redis(app).set(deny_key_for_session("session-9"), "logout")
+    answer = ask(app, token)
+    assert answer.status_code == 401
+    assert answer.json["error"]["message"] == "The session of this token was ended."
+
+
+def test_a_remembered_token_expires_on_time(service, mint):
+    app, _ = service
+    token = mint(sub="u-1", ttl=1)
+    assert ask(app, token).status_code == 200
+    time.sleep(1.2)
+    answer = ask(app, token)
+    assert answer.status_code == 401
+    assert answer.json["error"]["message"] == "The access token has expired."
