@@ -13,6 +13,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .database import ping_idle_connections
 from .errors import register_error_handlers
 from .health import add_readiness_check, health_blueprint, running_version
 from .metrics import init_metrics
@@ -108,7 +109,6 @@ def create_base_app(
         app.config.setdefault(
             "SQLALCHEMY_ENGINE_OPTIONS",
             {
-                "pool_pre_ping": True,
                 "pool_size": 10,
                 "max_overflow": 10,
                 "pool_timeout": 5,
@@ -116,6 +116,8 @@ def create_base_app(
             },
         )
         db.init_app(app)
+        with app.app_context():
+            ping_idle_connections(db.engine)  # instead of pool_pre_ping's round trip on every request
         if migrate is not None:
             migrate.init_app(app, db, directory=migrations_dir or "migrations")
 

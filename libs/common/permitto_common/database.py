@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Engine, MetaData, event, exc
 from sqlalchemy.orm import DeclarativeBase, registry
 
 # Named constraints make migrations reviewable and reversible (no anonymous "users_email_key").
@@ -34,3 +36,31 @@ def make_db() -> SQLAlchemy:
         )
 
     return SQLAlchemy(model_class=ServiceBase)
+
+
+IDLE_BEFORE_PING_SECONDS = 10.0
+
+
+def ping_idle_connections(engine: Engine, *, idle_seconds: float = IDLE_BEFORE_PING_SECONDS) -> None:
+    """Check a pooled connection with one round trip only when it sat unused for idle_seconds.
+
+    pool_pre_ping checks every checkout, a round trip on every request of a busy service, where a
+    connection used a moment ago is known to be alive. A connection idle longer (the database restarted,
+    or a proxy dropped a quiet connection) is pinged as pre-ping would; a dead one is refused with
+    DisconnectionError, so the pool replaces it before the request sees it. A connection that dies while
+    in use fails its request, and SQLAlchemy then invalidates the whole pool, as it does with pre-ping."""
+
+    def stamp(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure to answer: the pool connects anew
+            raise exc.DisconnectionError(f"an idle connection did not answer: {error}") from error
+
+    event.listen(engine, "connect", stamp)
+    event.listen(engine, "checkin", stamp)
+    event.listen(engine, "checkout", check)
