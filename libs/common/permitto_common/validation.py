@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from functools import cache
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from flask import request
@@ -78,10 +79,9 @@ def parse_model(model: type[M], data: Any) -> M:
 def multiline_where_single(model: BaseModel, path: str) -> Any:
     """The fields of a parsed model (and the models inside it) holding a line break where the model
     does not declare the field `Text`. Free-form dicts (form data) are the template's to check."""
-    for name, info in type(model).model_fields.items():
+    for name, shown, multiline in _fields(type(model)):
         value = getattr(model, name)
-        where = (path + "." if path else "") + (info.alias or name)
-        multiline = any(meta is MULTILINE for meta in info.metadata) or _marked(info.annotation)
+        where = (path + "." if path else "") + shown
         items = value if isinstance(value, list) else [value]
         for index, item in enumerate(items):
             at = f"{where}[{index}]" if isinstance(value, list) else where
@@ -89,6 +89,14 @@ def multiline_where_single(model: BaseModel, path: str) -> Any:
                 yield at
             elif isinstance(item, BaseModel):
                 yield from multiline_where_single(item, at)
+
+
+@cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, bool], ...]:
+    """A model's fields as (name, name in the API, may hold line breaks): read once per model, not for
+    every request it parses."""
+    return tuple((name, info.alias or name, any(meta is MULTILINE for meta in info.metadata)
+                  or _marked(info.annotation)) for name, info in model.model_fields.items())
 
 
 def _marked(annotation: Any) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from permitto_common.errors import Conflict, NotFound, field_error
 from permitto_common.security import current_identity
@@ -79,8 +79,10 @@ def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
 def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:
     stmt = visibility_filter(actor, select(Permit).where(Permit.id == permit_id))
     if lock:
-        stmt = stmt.with_for_update()
-    permit = db.session.scalar(stmt.options(selectinload(Permit.signatures), selectinload(Permit.template_version)))
+        stmt = stmt.with_for_update(of=Permit)  # the permit's row only, never its (shared) template version
+    # The version joined in the same statement (every permit has one); the signatures in a second.
+    permit = db.session.scalar(stmt.options(selectinload(Permit.signatures),
+                                            joinedload(Permit.template_version, innerjoin=True)))
     if permit is None:
         raise NotFound("No such permit.")  # someone else's permit does not exist for you
     found: Permit = permit

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -52,13 +52,48 @@ def project_areas(project_id: uuid.UUID, *, include_inactive: bool = True) -> li
     return list(db.session.scalars(stmt))
 
 
+class Placed(Protocol):
+    """What the nesting of areas needs of one: a WorkArea, or a row of area_tree."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def parent_id(self) -> uuid.UUID | None: ...
+
+
+class Named(Protocol):
+    """What a permit's reference to its area needs: a WorkArea, or a row of area_tree."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class TreeRow(Placed, Named, Protocol):
+    """A row of area_tree."""
+
+
+def area_tree(project_id: uuid.UUID) -> Sequence[TreeRow]:
+    """Every area of the project as plain (id, parent_id, code, name) rows: the nesting and the names,
+    in one statement and without loading whole areas (a permit's page asks it on every read, for its
+    own area and its SIMOPS conflicts)."""
+    return db.session.execute(select(WorkArea.id, WorkArea.parent_id, WorkArea.code, WorkArea.name)
+                              .where(WorkArea.project_id == project_id)).all()
+
+
 def list_areas(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[WorkArea]:
     if not actor.sees_project(project_id):
         raise NotFound("No such project.")
     return project_areas(project_id, include_inactive=include_inactive)
 
 
-def related(area_id: uuid.UUID, areas: Sequence[WorkArea]) -> set[uuid.UUID]:
+def related(area_id: uuid.UUID, areas: Sequence[Placed]) -> set[uuid.UUID]:
     """The area, everything inside it and everything it is inside: where work counts as "the same area"."""
     parent = {a.id: a.parent_id for a in areas}
     ancestors: set[uuid.UUID] = set()
@@ -193,7 +228,7 @@ def board(actor: Actor, project_id: uuid.UUID) -> dict[str, Any]:
             "conflicts": list(pairs.values())}
 
 
-def related_down(area_id: uuid.UUID, areas: Sequence[WorkArea]) -> set[uuid.UUID]:
+def related_down(area_id: uuid.UUID, areas: Sequence[Placed]) -> set[uuid.UUID]:
     """The area and everything inside it (a building is as red as its worst floor)."""
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for a in areas:
@@ -207,7 +242,7 @@ def related_down(area_id: uuid.UUID, areas: Sequence[WorkArea]) -> set[uuid.UUID
     return found
 
 
-def area_ref(area: WorkArea | None) -> AreaRef | None:
+def area_ref(area: Named | None) -> AreaRef | None:
     """How a permit names its area: enough to read it without another call."""
     return {"id": str(area.id), "code": area.code, "name": area.name} if area else None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from permitto_common.errors import Conflict, Forbidden, NotFound, field_error
 
 from . import audit, clock
 from .access import Actor
-from .areas import LIVE, area_ref, project_areas, related
+from .areas import LIVE, Placed, TreeRow, area_ref, area_tree, related
 from .directory import directory
 from .events import SIMOPS_ACKNOWLEDGED
 from .extensions import db
@@ -101,20 +102,22 @@ def _hours_overlap(a: Permit, b: Permit) -> bool:
     return a.work_start < b.work_end and b.work_start < a.work_end
 
 
-def clashes(permit: Permit, *, lock: bool = False) -> list[Clash]:
+def clashes(permit: Permit, *, lock: bool = False, tree: Sequence[Placed] | None = None) -> list[Clash]:
     """The live permits this one conflicts with under a BLOCK or WARN rule. lock: take the project's
-    SIMOPS lock first (held to the end of the transaction), so concurrent checks see each other's outcome."""
+    SIMOPS lock first (held to the end of the transaction), so concurrent checks see each other's outcome.
+    tree: the project's areas (area_tree), when the caller has read them already."""
     if permit.work_area_id is None:
         return []
     if lock:
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                            {"key": f"simops:{permit.project_id}"})
-    areas = project_areas(permit.project_id)
-    same_place = related(permit.work_area_id, areas)
+    same_place = related(permit.work_area_id, area_tree(permit.project_id) if tree is None else tree)
     others = db.session.scalars(select(Permit).where(
         Permit.project_id == permit.project_id, Permit.id != permit.id, Permit.status.in_(LIVE),
         Permit.work_area_id.in_(same_place), Permit.valid_from < permit.valid_to,
         Permit.valid_to > permit.valid_from).order_by(Permit.valid_from)).all()
+    if not others:
+        return []  # nothing else here at that time: no rule to read
     verdicts = matrix(permit.project_id)
     found = []
     for other in others:
@@ -162,15 +165,18 @@ def _name(permit: Permit) -> str:
     return f"{permit.number or permit.title} ({permit.type}, {permit.status})"
 
 
-def conflicts_out(permit: Permit) -> list[dict[str, Any]]:
-    """The permit's live conflicts, as its page and the board show them."""
+def conflicts_out(permit: Permit, tree: Sequence[TreeRow] | None = None) -> list[dict[str, Any]]:
+    """The permit's live conflicts, as its page and the board show them. tree: the project's areas
+    (area_tree), when the caller has read them already."""
     if permit.status not in LIVE and permit.status != "DRAFT":
         return []
-    found = clashes(permit)
+    if tree is None:
+        tree = area_tree(permit.project_id) if permit.work_area_id else []
+    found = clashes(permit, tree=tree)
     if not found:
         return []
     names = directory().users({str(c.acknowledgement.acknowledged_by) for c in found if c.acknowledgement})
-    areas = {a.id: a for a in project_areas(permit.project_id)}
+    areas = {a.id: a for a in tree}
     out = []
     for clash in found:
         ack = clash.acknowledgement

@@ -15,9 +15,8 @@ from permitto_common.validation import parse_body, parse_query
 
 from .. import access, analytics, audit, daily_service, documents, drafts, listing, simops, transitions
 from ..access import Actor
-from ..areas import area_ref
-from ..extensions import db
-from ..models import Permit, WorkArea
+from ..areas import area_ref, area_tree
+from ..models import Permit
 from ..schemas import (
     AnalyticsOut,
     AnalyticsQuery,
@@ -48,9 +47,11 @@ bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
 def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    area = db.session.get(WorkArea, permit.work_area_id) if permit.work_area_id else None
+    # One read of the project's areas names the permit's own and finds its SIMOPS conflicts.
+    tree = area_tree(permit.project_id) if permit.work_area_id else []
+    area = next((a for a in tree if a.id == permit.work_area_id), None)
     response = success(permit_out(permit, transitions.allowed_actions(actor, permit), work_area=area_ref(area),
-                                  conflicts=simops.conflicts_out(permit)), status=status)  # type: ignore[arg-type]
+                                  conflicts=simops.conflicts_out(permit, tree)), status=status)  # type: ignore[arg-type]
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
