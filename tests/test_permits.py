@@ -327,6 +327,12 @@ def test_listing_filters_sorts_and_pages_with_a_cursor(api_of, draft):
     page2 = issuer.get("/permits", params={"status": "SUBMITTED", "type": "HW", "limit": 3,
                                            "cursor": page1["meta"]["nextCursor"]}).json()
     assert {p["id"] for p in page1["data"]}.isdisjoint({p["id"] for p in page2["data"]})
+    # The total is the same on every page; when the first page holds them all, it is that page's length.
+    everything = issuer.get("/permits", params={"status": "SUBMITTED", "type": "HW", "limit": 100}).json()
+    assert everything["meta"]["nextCursor"] is None
+    assert page1["meta"]["total"] == page2["meta"]["total"] == everything["meta"]["total"] == len(everything["data"])
+    assert everything["meta"]["total"] >= 5
+    assert everything["meta"]["totalIsCapped"] is False
     stamps = [p["submittedAt"] for p in page1["data"] + page2["data"]]
     assert stamps == sorted(stamps, reverse=True)
     number = page1["data"][0]["number"]

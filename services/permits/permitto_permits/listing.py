@@ -95,6 +95,8 @@ def list_permits(actor: Actor, query: PermitQuery) -> tuple[Sequence[Row[Any]], 
         rows = rows[: query.limit]
         last = rows[-1]
         next_cursor = _encode_cursor([getattr(last, k.key) for k in keys])
+    if not query.cursor and next_cursor is None:
+        return rows, None, len(rows), False  # the first page holds them all: that is the count
     # Counting a million rows costs more than the page: the total stops at COUNT_CAP.
     total = db.session.scalar(select(func.count()).select_from(filtered.limit(COUNT_CAP + 1).subquery())) or 0
     return rows, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP
