@@ -44,6 +44,25 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def seed(gateway: str, password: str, *, count: int = 40) -> tuple[str, str]:
+    """`count` submitted hot-work permits on DOWNTOWN, each in an area of its own; a coordinator's token
+    (who sees them all) and the last permit's id, for the reads the benchmarks repeat."""
+    receiver, coordinator = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
+    receiver.login("receiver.downtown@permitto.example", password)
+    coordinator.login("coordinator@permitto.example", password)
+    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
+    project = next(p["id"] for p in receiver.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
+    permit_id = ""
+    for n in range(count):
+        begin = datetime.now(UTC) + timedelta(hours=1)
+        permit_id = receiver.post("/permits", json={
+            "templateId": template, "projectId": project, "title": f"Bench {n}", "validFrom": begin.isoformat(),
+            "validTo": (begin + timedelta(days=1)).isoformat(), "workAreaId": new_work_area(coordinator, project),
+            "formData": complete_hot_work()}).json()["data"]["id"]
+        receiver.post(f"/permits/{permit_id}/submit")
+    return coordinator.token or "", permit_id
+
+
 def wrk(url: str, token: str, connections: int, seconds: int, script: Path) -> dict[str, float]:
     out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                           "-s", str(script),
@@ -64,21 +83,7 @@ def main() -> None:
     with running_system("bench_gw", overrides={"gateway": {"RATE_LIMIT_USER_PER_MINUTE": "100000000"}}) as stack:
         password = json.loads((stack.var_dir / "demo-users.json").read_text())[0]["password"]
         gateway = f"http://127.0.0.1:{stack.ports['gateway']}"
-        receiver, coordinator = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
-        receiver.login("receiver.downtown@permitto.example", password)
-        coordinator.login("coordinator@permitto.example", password)
-        template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
-        project = next(p["id"] for p in receiver.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
-        permit_id = ""
-        for n in range(60):
-            start = datetime.now(UTC) + timedelta(hours=1)
-            permit_id = receiver.post("/permits", json={
-                "templateId": template, "projectId": project, "title": f"Bench {n}", "validFrom": start.isoformat(),
-                "validTo": (start + timedelta(days=1)).isoformat(), "workAreaId": new_work_area(coordinator, project),
-                "formData": complete_hot_work()}
-            ).json()["data"]["id"]
-            receiver.post(f"/permits/{permit_id}/submit")
-        token = coordinator.token or ""
+        token, permit_id = seed(gateway, password, count=60)
         direct = f"http://127.0.0.1:{stack.ports['permits']}/api/v1/permits"
         through = f"{gateway}/api/v1/permits"
         gateway_pid = stack.running["gateway"].popen.pid

@@ -30,16 +30,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from devstack.api_client import Api
 from devstack.engines import free_port, stop_process, wait_for_port
 from devstack.processes import SERVICE_BY_NAME, service_env
-from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import REPO_ROOT, running_system
-from gateway import LUA, cpu_seconds, wrk  # bench/gateway.py, beside this script: its wrk runner
+from gateway import LUA, cpu_seconds, seed, wrk  # bench/gateway.py, beside this script
 
 NGINX_CONF = """
 worker_processes 1;
@@ -63,23 +60,6 @@ http {{
   }}
 }}
 """
-
-
-def seed(gateway: str, password: str) -> tuple[str, str]:
-    receiver, coordinator = Api(gateway, "127.0.0.1"), Api(gateway, "127.0.0.1")
-    receiver.login("receiver.downtown@permitto.example", password)
-    coordinator.login("coordinator@permitto.example", password)
-    template = next(t["id"] for t in receiver.get("/templates").json()["data"] if t["type"] == "HW")
-    project = next(p["id"] for p in receiver.get("/projects").json()["data"] if p["code"] == "DOWNTOWN")
-    permit_id = ""
-    for n in range(40):
-        begin = datetime.now(UTC) + timedelta(hours=1)
-        permit_id = receiver.post("/permits", json={
-            "templateId": template, "projectId": project, "title": f"Bench {n}", "validFrom": begin.isoformat(),
-            "validTo": (begin + timedelta(days=1)).isoformat(), "workAreaId": new_work_area(coordinator, project),
-            "formData": complete_hot_work()}).json()["data"]["id"]
-        receiver.post(f"/permits/{permit_id}/submit")
-    return coordinator.token or "", permit_id
 
 
 def capture(env: dict[str, str], token: str, reads: dict[str, str]) -> dict[str, list[tuple[str, Any]]]:
