@@ -10,7 +10,7 @@ The people are as on a site: mostly receivers (85 %), issuers (12 %) and a few c
 each an account of their own on one project, so each live stream carries only what its person would get.
 The first 150 receivers have permits of their own to confirm, photograph and have approved.
 
-Users arrive in stages (500 first, then more), 4 a second unless told (--arrivals): a sign-in checks an
+Users arrive in stages (500 first, then more), 2 a second unless told (--arrivals): a sign-in checks an
 argon2id hash, about 0.3 s of a core here, so 2 cores sign in at most ~6 people a second, and a whole
 shift signing in within seconds is not what a site does. Each stage is measured once all of its users
 are in. Per stage it prints requests, errors (any non-2xx answer or failed connection), p50/p95/p99
@@ -18,7 +18,7 @@ of every action and of all of them, and the CPU the load generator itself used (
 It stops at the first stage whose p95 reaches 500 ms and prints the largest user count below it.
 
     .venv/bin/python bench/site_users.py [--stages 500,750,1000,1500] [--seconds 60] [--think 10-30]
-                                         [--arrivals 4]
+                                         [--arrivals 2]
 
 The goals it prints against (the issue "Speed on the hot path"): at 500 users p95 under 200 ms with no
 error, and the largest user count that keeps p95 under 500 ms.
@@ -302,7 +302,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stages", default="500,750,1000,1500")
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--arrivals", type=float, default=4.0,
+    parser.add_argument("--arrivals", type=float, default=2.0,
                         help="people arriving (signing in) a second: a sign-in is argon2id, ~0.3 s of a core")
     parser.add_argument("--think", default="10-30")
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
