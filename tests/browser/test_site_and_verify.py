@@ -97,7 +97,8 @@ def test_the_site_board_simops_acknowledgement_and_the_public_check(open_app, ga
     ipage.get_by_text("Approve: done.").wait_for()
 
     coordinator.go(f"permits/{second['id']}")
-    page.get_by_text("Acknowledged by Ivan Issuer", exact=False).wait_for()
+    # the conflict's own line ("Acknowledged by …: <the words>"), not the timeline's "SIMOPS acknowledged by …"
+    page.get_by_text("Acknowledged by Ivan Issuer:", exact=False).wait_for()
     coordinator.shot("simops-acknowledged-coordinator-phone")
 
     # A phone without an account opens the printed permit's QR code.
