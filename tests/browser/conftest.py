@@ -99,7 +99,9 @@ class Screen:
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.locator("header.top").wait_for()  # signed in: the app's shell, on whatever screen the address names
+        # Signed in: the app's shell, on whatever screen the address names. A sign-in checks an argon2id hash
+        # (0.3 s of a core when idle); with four test systems on 2 cores it has taken over 15 s.
+        page.locator("header.top").wait_for(timeout=45_000)
 
     def fill(self, answers: dict[str, str]) -> None:
         """Type answers into the fields whose labels start with these words."""
