@@ -66,7 +66,7 @@ class Identity:
 
 class VerifiedTokens:
     """Tokens whose RS256 signature was verified, with their claims: a client sends the same access token
-    for up to 15 minutes, and checking its signature again each time is a third of a short read's CPU.
+    for up to 15 minutes, and checking its signature again each time was a fifth of a list read's CPU.
     Only a token that verified is remembered, by its exact text; its expiry is checked on every use, and
     revocation is not remembered here at all (the deny list is read for every request)."""
 

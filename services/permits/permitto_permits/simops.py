@@ -165,13 +165,11 @@ def _name(permit: Permit) -> str:
     return f"{permit.number or permit.title} ({permit.type}, {permit.status})"
 
 
-def conflicts_out(permit: Permit, tree: Sequence[TreeRow] | None = None) -> list[dict[str, Any]]:
-    """The permit's live conflicts, as its page and the board show them. tree: the project's areas
-    (area_tree), when the caller has read them already."""
+def conflicts_out(permit: Permit, tree: Sequence[TreeRow]) -> list[dict[str, Any]]:
+    """The permit's live conflicts, as its page shows them. tree: the project's areas (area_tree), which
+    the page has read already for the permit's own area."""
     if permit.status not in LIVE and permit.status != "DRAFT":
         return []
-    if tree is None:
-        tree = area_tree(permit.project_id) if permit.work_area_id else []
     found = clashes(permit, tree=tree)
     if not found:
         return []
