@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from permitto_common.errors import APIError, Unauthorized
 from permitto_common.ratelimit import Hit, Limit, RateLimited
-from permitto_common.redis_conn import get_redis
+from permitto_common.redis_conn import get_redis, round_trip
 from permitto_common.security import revocation_keys, revocation_verdict
 
 log = logging.getLogger(__name__)
@@ -32,35 +32,63 @@ CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, X-Reques
                "X-Auth-Mode, Last-Event-ID"
 
 
-def init_cors_and_headers(app: Flask, origins: list[str], *, hsts: bool) -> None:
-    allowed = set(origins)
+class EdgeHeaders:
+    """The headers the edge puts on every answer: CORS for the allowed origins, and security headers the
+    answer did not set itself. Used by the Flask part of the gateway and by its hot path alike."""
 
+    def __init__(self, origins: list[str], *, hsts: bool) -> None:
+        self.allowed = frozenset(origins)
+        defaults = dict(SECURITY_HEADERS)
+        if hsts:
+            defaults["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        defaults["Cache-Control"] = "no-store"
+        self.defaults = tuple(defaults.items())
+
+    def cors(self, origin: str) -> list[tuple[str, str]]:
+        """For an allowed origin: credentials are allowed (cookie mode), so it is echoed, never "*"."""
+        if origin not in self.allowed:
+            return []
+        return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"),
+                ("Access-Control-Expose-Headers", "X-Request-ID, ETag, Retry-After, Idempotent-Replayed")]
+
+    def preflight(self, origin: str) -> list[tuple[str, str]]:
+        if origin not in self.allowed:
+            return []
+        return [("Access-Control-Allow-Methods", CORS_METHODS), ("Access-Control-Allow-Headers", CORS_HEADERS),
+                ("Access-Control-Max-Age", "600")]
+
+    def finish(self, headers: list[tuple[str, str]], origin: str) -> list[tuple[str, str]]:
+        """A forwarded answer's header list with the edge's headers set (CORS) or added when absent."""
+        cors = self.cors(origin)
+        if cors:
+            own = {name.lower() for name, _ in cors}
+            headers = [(name, value) for name, value in headers if name.lower() not in own]
+            headers.extend(cors)
+            headers.append(("Vary", "Origin"))
+        present = {name.lower() for name, _ in headers}
+        headers.extend((name, value) for name, value in self.defaults if name.lower() not in present)
+        return headers
+
+
+def init_cors_and_headers(app: Flask, edge: EdgeHeaders) -> None:
     @app.before_request
     def _preflight() -> Response | None:
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             response = Response(status=204)
-            origin = request.headers.get("Origin", "")
-            if origin in allowed:
-                response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-                response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-                response.headers["Access-Control-Max-Age"] = "600"
+            for key, value in edge.preflight(request.headers.get("Origin", "")):
+                response.headers[key] = value
             return response
         return None
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        origin = request.headers.get("Origin", "")
-        if origin in allowed:
-            # Credentials are allowed (cookie mode), so the origin is echoed, never "*".
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-            response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, ETag, Retry-After, Idempotent-Replayed"
+        cors = edge.cors(request.headers.get("Origin", ""))
+        for key, value in cors:
+            response.headers[key] = value
+        if cors:
             response.headers.add("Vary", "Origin")
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in edge.defaults:
             response.headers.setdefault(key, value)
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
@@ -73,12 +101,12 @@ class RateLimits:
     verify_per_ip: Limit  # the public permit check: no account, so the address is all there is to count
 
 
-def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str, Any] | None) -> None:
+def edge_checks(app: Flask, limits: RateLimits, *, address: str, path: str, method: str,
+                claims: dict[str, Any] | None) -> None:
     """One Redis round trip a request: the rate-limit counters (fixed windows shared by every gateway
     replica) and, for a signed-in caller, the session deny list. If Redis is unreachable, limits let
     the request pass (refusing everything would be the outage they guard against) while sessions are
     checked with auth instead."""
-    address = request.remote_addr or "unknown"
     now = time.time()
     hits: list[Hit] = []
     if method == "POST" and path == "/auth/login":
@@ -90,19 +118,17 @@ def edge_checks(limits: RateLimits, *, path: str, method: str, claims: dict[str,
     user_id = str(claims["sub"]) if claims else None
     hits.append(Hit(limits.per_user, user_id, now) if user_id else Hit(limits.anonymous_per_ip, address, now))
     deny_keys = revocation_keys(claims) if claims else []
+    commands: list[tuple[Any, ...]] = [("MGET", *deny_keys)] if deny_keys else []
+    for counted in hits:
+        commands.extend(counted.commands())
     try:
-        pipe = get_redis().pipeline(transaction=False)
-        if deny_keys:
-            pipe.mget(deny_keys)
-        for counted in hits:
-            counted.queue(pipe)
-        results = pipe.execute()
+        results = round_trip(get_redis(app), commands)
     except RedisError as exc:
         log.warning("rate limits unavailable", extra={"error": str(exc)})
-        if claims and revocation_verdict(None, claims, exc):
+        if claims and revocation_verdict(None, claims, exc, app=app):
             raise Unauthorized("The session of this token was ended.") from None
         return
-    if claims and revocation_verdict(results.pop(0), claims):
+    if claims and revocation_verdict(results.pop(0), claims, app=app):
         raise Unauthorized("The session of this token was ended.")
     for index, counted in enumerate(hits):
         allowed, retry_after = counted.judge(results[Hit.COMMANDS * index])

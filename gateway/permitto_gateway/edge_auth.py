@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from flask import request
+from werkzeug.http import parse_cookie
 
 from permitto_common.errors import Unauthorized
 from permitto_common.security import VerifiedTokens
@@ -22,18 +22,19 @@ class EdgeAuth:
         self._verified = VerifiedTokens(remembered=remembered)
 
     @staticmethod
-    def _token() -> str | None:
-        header = request.headers.get("Authorization", "")
-        if header:
-            scheme, _, token = header.partition(" ")
+    def token_from(authorization: str, cookie_header: str) -> str | None:
+        """The access token: the Authorization header's, else the cookie's (the web app's cookie mode)."""
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
             return token.strip()
-        return request.cookies.get(ACCESS_COOKIE)
+        if ACCESS_COOKIE not in cookie_header:
+            return None
+        return parse_cookie(cookie_header).get(ACCESS_COOKIE)
 
-    def verify(self) -> dict[str, Any]:
+    def verify(self, token: str | None) -> dict[str, Any]:
         """The claims of a validly signed, unexpired access token (revocation is checked by the caller)."""
-        token = self._token()
         if token is None:
             raise Unauthorized("Authentication required: send an access token.",
                                headers={"WWW-Authenticate": "Bearer"})

@@ -1,120 +1,144 @@
-"""Forwarding to services over pooled keep-alive connections, streaming bodies both ways."""
+"""Forwarding to services over pooled keep-alive connections (upstream_http), with a circuit breaker
+per service and the failures put into the envelope's words."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
-import urllib3
-from flask import Response, current_app, request
-from urllib3.exceptions import (
-    HTTPError,
-    MaxRetryError,
-    NewConnectionError,
-    ReadTimeoutError,
-)
-
 from permitto_common.errors import APIError
-from permitto_common.metrics import upstream_error
-from permitto_common.observability import REQUEST_ID_HEADER, current_request_id
 
 from .edge import Breaker
 from .routes import Route
+from .upstream_http import Answer, Pool, StaleConnection, UpstreamProtocolError, read_head, send
 
 log = logging.getLogger(__name__)
 
-# Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's.
+# Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's. Expect is answered by
+# the gateway's own server: the body is forwarded whole, with no 100-continue round trip to the service.
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-     "transfer-encoding", "upgrade", "host", "content-length"}
+     "transfer-encoding", "upgrade", "host", "content-length", "expect"}
 )
 # Set by the gateway itself, never copied from the client (identity headers included: no service reads
 # them, but none may ever receive a forged one).
 OWN_HEADERS = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-internal-token",
                          "x-authenticated-user-id", "x-authenticated-role"})
+_DROPPED = HOP_BY_HOP | OWN_HEADERS
+# What may be sent again on a fresh connection when a kept-alive one turns out closed after the request
+# was written: a method that changes nothing, or changes the same thing twice over.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+CONNECT_TIMEOUT = 2.0
+
+
+def forward_headers(environ: Mapping[str, object], *, request_id: str, address: str,
+                    scheme: str) -> list[tuple[str, str]]:
+    """The client's end-to-end headers from a WSGI environ, and the gateway's own."""
+    headers: list[tuple[str, str]] = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-")
+            if name.lower() not in _DROPPED:
+                headers.append((name, str(value)))
+    content_type = environ.get("CONTENT_TYPE")
+    if content_type:
+        headers.append(("Content-Type", str(content_type)))
+    headers.append(("X-Request-ID", request_id))
+    headers.append(("X-Forwarded-For", address))
+    headers.append(("X-Forwarded-Proto", scheme))
+    return headers
+
+
+def answer_headers(answer: Answer) -> list[tuple[str, str]]:
+    """The service's end-to-end headers, with its Content-Length when it gave one."""
+    kept = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
+    if answer.length is not None and not answer.chunked:
+        kept.append(("Content-Length", str(answer.length)))
+    return kept
 
 
 class Upstreams:
-    """One connection pool per service."""
+    """One connection pool and one breaker per service."""
 
-    def __init__(self, urls: dict[str, str], *, pool_size: int = 32) -> None:
+    def __init__(self, urls: dict[str, str], *, on_error: Callable[[str, str], None] | None = None,
+                 pool_size: int = 32) -> None:
         self.urls = urls
-        self.pools: dict[str, urllib3.HTTPConnectionPool] = {}
+        self.pools: dict[str, Pool] = {}
         self.breakers: dict[str, Breaker] = {name: Breaker() for name in urls}
+        self.on_error = on_error or (lambda _service, _kind: None)
         for name, url in urls.items():
             parts = urlsplit(url)
-            pool_class = urllib3.HTTPSConnectionPool if parts.scheme == "https" else urllib3.HTTPConnectionPool
             if not parts.hostname:
                 raise ValueError(f"{name.upper()}_URL has no host: {url!r}")
-            self.pools[name] = pool_class(
-                parts.hostname, parts.port, maxsize=pool_size, block=False, retries=False
-            )
+            tls = parts.scheme == "https"
+            self.pools[name] = Pool(parts.hostname, parts.port or (443 if tls else 80), tls=tls, size=pool_size)
 
-    def forward(self, route: Route, path: str) -> Response:
+    def forward(self, route: Route, method: str, target: str, headers: list[tuple[str, str]],
+                body: bytes | None) -> Answer:
+        """The service's answer, its head read; the body is the caller's to read or abandon."""
         pool = self.pools[route.service]
         breaker = self.breakers[route.service]
         breaker.before(route.service)
-        headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() not in OWN_HEADERS
-        }
-        headers[REQUEST_ID_HEADER] = current_request_id() or ""
-        headers["X-Forwarded-For"] = request.remote_addr or ""
-        headers["X-Forwarded-Proto"] = request.scheme
-        target = path + ("?" + request.query_string.decode() if request.query_string else "")
-        body = request.get_data(cache=False) if request.method not in ("GET", "HEAD") else None
-        # Only a failed connect is retried (nothing reached the service), whatever the method.
-        # An upstream 503 with Retry-After is an answer to pass on, not a reason for urllib3 to retry.
-        retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, respect_retry_after_header=False)
+        headers = [("Host", pool.host_header), *headers]
         try:
-            upstream = pool.urlopen(
-                request.method,
-                target,
-                body=body,
-                headers=headers,
-                retries=retries,
-                timeout=urllib3.Timeout(connect=2.0, read=route.timeout),
-                preload_content=False,
-                decode_content=False,
-                redirect=False,
-            )
-        except MaxRetryError as exc:
-            breaker.failure()
-            raise self._translate(route, exc.reason or exc) from None
-        except (HTTPError, OSError) as exc:
+            answer = self._exchange(pool, route, method, target, headers, body)
+        except (OSError, UpstreamProtocolError, ValueError) as exc:
             breaker.failure()
             raise self._translate(route, exc) from None
         # A service answering 502-504 itself is failing too; its own 4xx/500 answers are answers.
-        if upstream.status in (502, 503, 504):
+        if answer.code in (502, 503, 504):
             breaker.failure()
         else:
             breaker.success()
-
-        response_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP]
-        length = upstream.headers.get("Content-Length")
-        if length is not None:
-            response_headers.append(("Content-Length", length))
-
-        def stream() -> Iterator[bytes]:
-            try:
-                yield from upstream.stream(64 * 1024, decode_content=False)
-            finally:
-                upstream.release_conn()
-
-        return Response(stream(), status=upstream.status, headers=response_headers, direct_passthrough=True)
+        return answer
 
     @staticmethod
-    def _translate(route: Route, exc: BaseException) -> APIError:
-        error = Upstreams._classify(route, exc)
-        upstream_error(current_app, route.service, error.code.lower())
+    def _exchange(pool: Pool, route: Route, method: str, target: str, headers: list[tuple[str, str]],
+                  body: bytes | None) -> Answer:
+        conn = pool.idle()
+        if conn is not None:
+            try:
+                conn.sock.settimeout(route.timeout)
+                send(conn, method, target, headers, body)
+            except OSError:
+                conn.close()  # closed by the service while idle: it read nothing of this request
+            else:
+                try:
+                    return read_head(pool, conn, method, reused=True)
+                except StaleConnection:
+                    conn.close()
+                    if method not in IDEMPOTENT:
+                        raise UpstreamProtocolError(
+                            "the service closed a kept-alive connection without an answer") from None
+                except BaseException:
+                    conn.close()
+                    raise
+        # A fresh connection; only a failed connect is tried again (nothing reached the service).
+        try:
+            conn = pool.connect(CONNECT_TIMEOUT)
+        except (ConnectionRefusedError, TimeoutError, socket.gaierror):
+            conn = pool.connect(CONNECT_TIMEOUT)
+        try:
+            conn.sock.settimeout(route.timeout)
+            send(conn, method, target, headers, body)
+            return read_head(pool, conn, method, reused=False)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _translate(self, route: Route, exc: BaseException) -> APIError:
+        error = self._classify(route, exc)
+        self.on_error(route.service, error.code.lower())
         return error
 
     @staticmethod
     def _classify(route: Route, exc: BaseException) -> APIError:
-        if isinstance(exc, ReadTimeoutError) or "timed out" in str(exc).lower():
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
             log.warning("upstream timeout", extra={"upstream": route.service})
             return APIError(f"The {route.service} service did not answer in time.", status=504)
-        if isinstance(exc, (NewConnectionError, ConnectionRefusedError)) or "refused" in str(exc).lower():
+        if isinstance(exc, (ConnectionRefusedError, socket.gaierror)) or "refused" in str(exc).lower():
             log.warning("upstream unavailable", extra={"upstream": route.service})
             return APIError(f"The {route.service} service is unavailable.", status=503)
         log.warning("upstream gave no valid answer",

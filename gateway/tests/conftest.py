@@ -29,6 +29,14 @@ def upstream():
             "role": request.headers.get("X-Authenticated-Role"),
         }), 207, {"X-Upstream": "echo"}
 
+    @echo.route("/api/v1/notifications/<kind>", methods=["GET", "HEAD"])
+    def streamed(kind):
+        if kind == "chunks":  # no length: the dev server sends it chunked, as gunicorn sends a live stream
+            return Response((f"part {n}\n".encode() for n in range(50)), 200, {"X-Upstream": "echo"})
+        if kind == "large":  # larger than one read: passed on as it arrives
+            return Response(b"0123456789" * 20_000, 200, {"X-Upstream": "echo"})
+        return jsonify({"raw": request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")})
+
     @echo.get("/readyz")
     def readyz():
         return Response("{}", 200)

@@ -150,3 +150,173 @@ def test_a_failing_service_opens_the_breaker_and_is_answered_at_once(client, min
     assert int(response.headers["Retry-After"]) >= 1
     assert time.perf_counter() - started < 0.05  # no connection was even tried
     app.extensions["permitto.upstreams"].breakers["permits"].success()  # leave it closed for other tests
+
+
+def test_a_chunked_answer_is_passed_on_whole(client, mint):
+    response = client.get("/api/v1/notifications/chunks", headers={"Authorization": f"Bearer {mint()}"})
+    assert response.status_code == 200
+    assert response.data == b"".join(f"part {n}\n".encode() for n in range(50))
+    assert "Transfer-Encoding" not in response.headers  # the gateway's own server frames its answer
+
+
+def test_a_large_answer_is_streamed(client, mint):
+    token = {"Authorization": f"Bearer {mint()}"}
+    for _ in range(2):
+        response = client.get("/api/v1/notifications/large", headers=token)
+        assert response.status_code == 200
+        assert response.headers["Content-Length"] == "200000"
+        assert response.data == b"0123456789" * 20_000
+    head = client.head("/api/v1/notifications/large", headers=token)
+    assert head.status_code == 200 and head.data == b""
+
+
+def test_connections_to_a_service_are_kept_alive_and_reused():
+    """Against a peer that keeps connections open, as gunicorn does (the dev server closes each one)."""
+    import socket
+    import threading
+
+    from permitto_gateway.proxy import Upstreams
+    from permitto_gateway.routes import match
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve(conn):
+        reader = conn.makefile("rb")
+        while True:
+            lines = []
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                lines.append(line)
+            if not lines:
+                return
+            body = lines[0].split()[1]
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Seen: %d\r\n\r\n%s"
+                         % (len(body), len(accepted), body))
+
+    def accept():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    host, port = listener.getsockname()
+    upstreams = Upstreams({"auth": f"http://{host}:{port}"})
+    try:
+        for n in range(3):
+            answer = upstreams.forward(match("/users"), "GET", f"/api/v1/users/{n}", [], None)
+            assert answer.read_all() == f"/api/v1/users/{n}".encode()
+        assert len(accepted) == 1  # one connection carried all three
+        # An answer abandoned half-read (the client went away) closes its connection instead.
+        upstreams.forward(match("/users"), "GET", "/api/v1/users/a-long-one", [], None).abandon()
+        answer = upstreams.forward(match("/users"), "GET", "/api/v1/users/9", [], None)
+        assert answer.read_all() == b"/api/v1/users/9"
+        assert len(accepted) == 2
+    finally:
+        listener.close()
+        upstreams.pools["auth"].close()
+
+
+def test_the_target_reaches_the_service_as_the_client_encoded_it(client, mint):
+    response = client.get("/api/v1/notifications/r%61w?q=a%20b&q=%26",
+                          headers={"Authorization": f"Bearer {mint()}"})
+    assert response.json == {"raw": "/api/v1/notifications/r%61w?q=a%20b&q=%26"}
+
+
+def test_the_request_id_is_given_once(client, mint):
+    response = client.get("/api/v1/users/1", headers={"Authorization": f"Bearer {mint()}",
+                                                      "X-Request-ID": "gateway-test-0002"})
+    assert response.headers.getlist("X-Request-ID") == ["gateway-test-0002"]
+
+
+def test_the_web_apps_cookie_token_is_checked_at_the_edge(client, mint):
+    client.set_cookie("access_token_cookie", mint(sub="u-7"))
+    try:
+        response = client.get("/api/v1/users")
+        assert response.status_code == 207
+        client.set_cookie("access_token_cookie", "not-a-jwt")
+        assert client.get("/api/v1/users").status_code == 401
+    finally:
+        client.delete_cookie("access_token_cookie")
+
+
+def test_sessions_are_asked_of_auth_when_redis_holds_no_deny_list(client, mint, app):
+    from permitto_common.redis_conn import get_redis
+    from permitto_common.security import DENY_LIST_EPOCH_KEY
+
+    redis = get_redis(app)
+    redis.delete(DENY_LIST_EPOCH_KEY)
+    try:
+        # The stand-in auth has no session check: the edge fails closed, in the envelope, never a 500.
+        response = client.get("/api/v1/users", headers={"Authorization": f"Bearer {mint()}"})
+        assert response.status_code == 503
+        assert "Sessions cannot be checked" in response.json["error"]["message"]
+    finally:
+        redis.set(DENY_LIST_EPOCH_KEY, "0")
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(client, mint, app):
+    import io
+
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/api/v1/users", input_stream=io.BytesIO(b"x" * (limit + 10)),
+                           headers={"Authorization": f"Bearer {mint()}", "Transfer-Encoding": "chunked",
+                                    "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def _closing_server(*, read_first: bool):
+    """A peer that closes each connection: at once, or after reading the request (the race a kept-alive
+    connection can lose when the service closes it just as a request is written)."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if read_first:
+                conn.recv(65536)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def test_a_kept_alive_connection_closed_by_the_service_is_replaced(client, mint, app):
+    import socket
+    import time
+
+    from permitto_gateway.upstream_http import Connection
+
+    token = {"Authorization": f"Bearer {mint()}"}
+    pool = app.extensions["permitto.upstreams"].pools["auth"]
+    closed_idle, closed_on_request = _closing_server(read_first=False), _closing_server(read_first=True)
+    try:
+        # Closed while idle: seen before the request is written, and dropped.
+        pool.close()
+        pool.release(Connection(socket.create_connection(closed_idle.getsockname())))
+        time.sleep(0.1)
+        assert client.get("/api/v1/users/1", headers=token).status_code == 207
+        # Closed just as the request arrives: a GET is sent again on a fresh connection...
+        pool.close()
+        pool.release(Connection(socket.create_connection(closed_on_request.getsockname())))
+        assert client.get("/api/v1/users/1", headers=token).status_code == 207
+        # ...a POST is not (it may have been done), and the caller is told.
+        pool.close()
+        pool.release(Connection(socket.create_connection(closed_on_request.getsockname())))
+        failed = client.post("/api/v1/users", json={}, headers=token)
+        assert failed.status_code == 502
+        assert "auth" in failed.json["error"]["message"]
+    finally:
+        closed_idle.close()
+        closed_on_request.close()
+        app.extensions["permitto.upstreams"].breakers["auth"].success()

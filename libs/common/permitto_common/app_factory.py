@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, request
@@ -40,6 +40,19 @@ def migrations_check(app: Flask, db: SQLAlchemy, directory: str) -> Callable[[],
         return {"migrations": sorted(heads)}
 
     return check
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def insert_middleware(app: Flask, middleware: Callable[[WSGIApp], WSGIApp]) -> None:
+    """Wrap the app's WSGI callable, inside ProxyFix when there is one, so the middleware sees the
+    client's address as the trusted proxies gave it, as Flask's own request does."""
+    outer = app.wsgi_app
+    if isinstance(outer, ProxyFix):
+        outer.app = middleware(outer.app)
+    else:
+        app.wsgi_app = middleware(outer)  # type: ignore[method-assign,assignment]
 
 
 def create_base_app(

@@ -107,13 +107,16 @@ def success(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None 
 
 
 def error_body(
-    status: int, message: str, *, code: str | None = None, details: Iterable[dict[str, Any]] | None = None
+    status: int, message: str, *, code: str | None = None, details: Iterable[dict[str, Any]] | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
+    """The envelope of an error; the request id is the current request's unless given (outside Flask)."""
     error: dict[str, Any] = {"code": code or STATUS_CODES.get(status, "ERROR"), "message": message}
     detail_list = list(details or [])
     if detail_list:
         error["details"] = detail_list
-    request_id = g.get("request_id") if g else None
+    if request_id is None:
+        request_id = g.get("request_id") if g else None
     if request_id:
         error["requestId"] = request_id
     return {"success": False, "error": error}

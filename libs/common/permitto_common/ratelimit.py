@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from redis import Redis
-from redis.client import Pipeline
 
 from .errors import APIError
+from .redis_conn import round_trip
 
 
 @dataclass(frozen=True)
@@ -30,21 +30,21 @@ class RateLimited(APIError):
 
 @dataclass(frozen=True)
 class Hit:
-    """One counted request in a limit's current window; queue() puts its commands on a pipeline."""
+    """One counted request in a limit's current window, counted by the commands() it sends."""
 
     limit: Limit
     key: str
     now: float
-    COMMANDS: ClassVar[int] = 2  # what queue() puts on the pipeline: INCR, EXPIRE
+    COMMANDS: ClassVar[int] = 2  # what commands() gives: INCR, EXPIRE
 
     @property
     def window(self) -> int:
         return int(self.now // self.limit.window_seconds)
 
-    def queue(self, pipe: Pipeline) -> None:
+    def commands(self) -> list[tuple[str | int, ...]]:
+        """INCR the window's counter, and let it expire just after the window ends."""
         redis_key = f"permitto:rl:{self.limit.name}:{self.key}:{self.window}"
-        pipe.incr(redis_key)
-        pipe.expire(redis_key, self.limit.window_seconds + 1)
+        return [("INCR", redis_key), ("EXPIRE", redis_key, self.limit.window_seconds + 1)]
 
     def judge(self, count: int) -> tuple[bool, int]:
         """(allowed, seconds until the window resets) from the count INCR answered."""
@@ -55,9 +55,7 @@ class Hit:
 def hit(redis: Redis, limit: Limit, key: str, *, now: float | None = None) -> tuple[bool, int]:
     """Count one hit; return (allowed, seconds until the window resets)."""
     counted = Hit(limit, key, time.time() if now is None else now)
-    pipe = redis.pipeline(transaction=False)
-    counted.queue(pipe)
-    count, _ = pipe.execute()
+    count, _ = round_trip(redis, counted.commands())
     return counted.judge(count)
 
 

@@ -163,11 +163,13 @@ def _revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
     return revoked_before is not None and float(payload.get("iat", 0)) < float(revoked_before)
 
 
-def revocation_verdict(values: list[Any] | None, payload: dict[str, Any], cause: Exception | None = None) -> bool:
+def revocation_verdict(values: list[Any] | None, payload: dict[str, Any], cause: Exception | None = None,
+                       *, app: Flask | None = None) -> bool:
     """Is the token revoked, from what Redis held at revocation_keys(payload)? When Redis could not be
-    read (values None, cause the error) or holds no deny list, auth is asked instead."""
+    read (values None, cause the error) or holds no deny list, auth is asked instead (the fallback
+    `app` holds, the current app's unless given)."""
     verdict = None if values is None else _revoked_by(values, payload)
-    return _revoked_by_fallback(payload, cause) if verdict is None else verdict
+    return _revoked_by_fallback(app or current_app, payload, cause) if verdict is None else verdict
 
 
 def is_token_revoked(payload: dict[str, Any]) -> bool:
@@ -213,8 +215,8 @@ def set_session_fallback(app: Flask, check: SessionCheck) -> None:
     app.extensions[_FALLBACK_KEY] = SessionFallback(check)
 
 
-def _revoked_by_fallback(payload: dict[str, Any], cause: Exception | None) -> bool:
-    fallback: SessionFallback | None = current_app.extensions.get(_FALLBACK_KEY)
+def _revoked_by_fallback(app: Flask, payload: dict[str, Any], cause: Exception | None) -> bool:
+    fallback: SessionFallback | None = app.extensions.get(_FALLBACK_KEY)
     session_id = payload.get("sid")
     if fallback is None or not session_id:
         # Fail closed: a permit system must not accept a token it cannot check.
