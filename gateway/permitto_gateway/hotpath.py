@@ -20,7 +20,7 @@ from flask import Flask
 
 from permitto_common.errors import STATUS_CODES, APIError, error_body, report_error
 from permitto_common.metrics import metrics
-from permitto_common.observability import new_request_id, request_id_var, sane_request_id
+from permitto_common.observability import log_request, new_request_id, request_id_var, sane_request_id
 
 from .config import Settings
 from .edge import EdgeHeaders, edge_checks
@@ -30,7 +30,6 @@ from .routes import API_PREFIX, Route, is_public, match
 from .upstream_http import CHUNK, Answer
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("permitto.access")
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -198,8 +197,7 @@ class EdgeProxy:
             timer = self._timers[(method, endpoint)] = self.metrics.latency.labels(self.service, method, endpoint)
         counter.inc()
         timer.observe(elapsed)
-        access_log.info("request", extra={"method": method, "path": path, "status": status,
-                                          "duration_ms": round(elapsed * 1000, 2)})
+        log_request(method, path, status, round(elapsed * 1000, 2))
 
 
 class Streamed:

@@ -47,6 +47,21 @@ class Connection:
             self.sock.close()
 
 
+def still_open(sock: socket.socket) -> bool:
+    """Nothing to read on an idle connection: neither its end of file nor stray bytes. A non-blocking
+    peek, one system call (a poll through gevent's hub cost ten times as much)."""
+    if isinstance(sock, ssl.SSLSocket):
+        return not wait_for_read(sock, timeout=0.0)
+    sock.settimeout(0.0)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 class Pool:
     """Idle connections to one host, newest first; at most `size` are kept."""
 
@@ -71,7 +86,7 @@ class Pool:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
-            if now - conn.last_used < IDLE_LIMIT and not wait_for_read(conn.sock, timeout=0.0):
+            if now - conn.last_used < IDLE_LIMIT and still_open(conn.sock):
                 return conn
             conn.close()
         return None

@@ -167,7 +167,8 @@ def test_a_large_answer_is_streamed(client, mint):
         assert response.headers["Content-Length"] == "200000"
         assert response.data == b"0123456789" * 20_000
     head = client.head("/api/v1/notifications/large", headers=token)
-    assert head.status_code == 200 and head.data == b""
+    assert head.status_code == 200
+    assert head.data == b""
 
 
 def test_connections_to_a_service_are_kept_alive_and_reused():

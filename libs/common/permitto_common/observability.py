@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ _service_name = "permitto"
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 32 hex characters, as a uuid4's hex, for a third of the CPU
 
 
 def sane_request_id(candidate: str | None) -> str | None:
@@ -60,22 +61,59 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+_json_handler: logging.StreamHandler[Any] | None = None
+
+
 def configure_logging(service_name: str, level: str = "INFO") -> None:
     """Called from create_app and worker start, never at import time."""
-    global _service_name
+    global _service_name, _json_handler
     _service_name = service_name
     root = logging.getLogger()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    _json_handler = handler
     root.handlers = [handler]
     root.setLevel(level)
     # Werkzeug's own request lines would duplicate ours, in another format.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+ACCESS_LOG = logging.getLogger("permitto.access")
+
+
+def log_request(method: str, path: str, status: int, duration_ms: float) -> None:
+    """The access log's line for one request. When the JSON handler configure_logging set is the only
+    one (as in every deployed process), the line it would write is written to its stream at once: the
+    logging module's record, handler and lock machinery were a fifth of the gateway's CPU for a
+    forwarded call. Any other handler (a test's capture, an error tracker's hook) gets the record."""
+    if not ACCESS_LOG.isEnabledFor(logging.INFO):
+        return
+    handler = _json_handler
+    root = logging.getLogger()
+    if handler is None or ACCESS_LOG.handlers or root.handlers != [handler] or \
+            handler.level > logging.INFO or handler.filters:
+        ACCESS_LOG.info("request", extra={"method": method, "path": path, "status": status,
+                                          "duration_ms": duration_ms})
+        return
+    now = time.time()
+    payload: dict[str, Any] = {
+        "ts": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"), "level": "INFO",
+        "service": _service_name, "logger": ACCESS_LOG.name, "message": "request",
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        payload["request_id"] = request_id
+    payload.update(method=method, path=path, status=status, duration_ms=duration_ms)
+    line = json.dumps(payload, default=str) + handler.terminator
+    try:
+        with handler.lock or contextlib.nullcontext():
+            handler.stream.write(line)  # stderr is line-buffered: the line is written now
+    except Exception:  # as logging does: a broken log stream never breaks the request
+        handler.handleError(logging.makeLogRecord({"msg": "request"}))
+
+
 def init_request_ids(app: Flask) -> None:
     """Accept a sane X-Request-ID or make one; echo it; log one line per request."""
-    access_log = logging.getLogger("permitto.access")
 
     @app.before_request
     def _start() -> None:
@@ -92,15 +130,8 @@ def init_request_ids(app: Flask) -> None:
         started = g.get("request_started")
         # Probes run every few seconds; logging them would drown the requests that matter.
         if started is not None and request.path not in ("/healthz", "/readyz"):
-            access_log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            log_request(request.method, request.path, response.status_code,
+                        round((time.perf_counter() - started) * 1000, 2))
         return response
 
     @app.teardown_request
