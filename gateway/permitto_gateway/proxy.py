@@ -52,11 +52,10 @@ def forward_headers(environ: Mapping[str, object], *, request_id: str, address: 
 
 
 def answer_headers(answer: Answer) -> list[tuple[str, str]]:
-    """The service's end-to-end headers, with its Content-Length when it gave one."""
-    kept = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
-    if answer.length is not None and not answer.chunked:
-        kept.append(("Content-Length", str(answer.length)))
-    return kept
+    """The service's end-to-end headers, with its Content-Length when it gave one (to a HEAD, the length
+    of the body a GET would have had)."""
+    return [(name, value) for name, value in answer.headers
+            if name.lower() not in HOP_BY_HOP or (name.lower() == "content-length" and not answer.chunked)]
 
 
 class Upstreams:

@@ -169,6 +169,7 @@ def test_a_large_answer_is_streamed(client, mint):
     head = client.head("/api/v1/notifications/large", headers=token)
     assert head.status_code == 200
     assert head.data == b""
+    assert head.headers["Content-Length"] == "200000"  # the length a GET's body has
 
 
 def test_connections_to_a_service_are_kept_alive_and_reused():
