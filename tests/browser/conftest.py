@@ -7,6 +7,7 @@ screens with axe-core for WCAG 2.1 A and AA violations."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -140,6 +141,15 @@ def pytest_runtest_makereport(item, call):
 
 
 FAILED = pytest.StashKey[bool]()
+_contexts = itertools.count(1)
+
+
+def client_address() -> str:
+    """Each browser context speaks for a phone of its own, as the API tests' clients do (the test systems'
+    gateway trusts one proxy hop): sign-ins from one address are limited, by the gateway and by auth (30 in
+    five minutes), and a whole browser suite signs in more often than that from 127.0.0.1."""
+    n = next(_contexts)
+    return f"10.251.{n // 250}.{n % 250 + 1}"
 
 
 @pytest.fixture
@@ -149,7 +159,8 @@ def open_app(browser, app_url, request) -> Iterator[Callable[..., Screen]]:
     opened: list[Screen] = []
 
     def make(viewport: str = "phone", email: str | None = None, path: str = "", **options: Any) -> Screen:
-        settings = {**{"phone": PHONE, "tablet": TABLET}.get(viewport, DESKTOP), **options}
+        settings = {**{"phone": PHONE, "tablet": TABLET}.get(viewport, DESKTOP),
+                    "extra_http_headers": {"X-Forwarded-For": client_address()}, **options}
         context = browser.new_context(**settings)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -69,25 +69,33 @@ function prepared(request: Request): Request {
   return new Request(request, { headers, credentials: "same-origin" });
 }
 
-export async function authedFetch(input: Request): Promise<Response> {
-  const original = input.clone();
-  let response: Response;
+/** A request while the phone knows it has no signal fails at once, and one in flight when the signal goes
+ * is given up: with a service worker in between, such a fetch can hang instead of failing, and the outbox's
+ * replay, which waits for it, would then never start again when the signal comes back. */
+async function send(request: Request): Promise<Response> {
+  if (!navigator.onLine) throw new OfflineError();
+  const abort = new AbortController();
+  const lost = () => abort.abort();
+  window.addEventListener("offline", lost);
   try {
-    response = await fetch(prepared(input));
+    return await fetch(request, { signal: abort.signal });
   } catch {
     throw new OfflineError();
+  } finally {
+    window.removeEventListener("offline", lost);
   }
+}
+
+export async function authedFetch(input: Request): Promise<Response> {
+  const original = input.clone();
+  const response = await send(prepared(input));
   const path = new URL(original.url).pathname;
   if (response.status !== 401 || NO_REFRESH.includes(path)) return response;
   if (!(await refreshSession())) {
     for (const listener of sessionListeners) listener("ended");
     return response;
   }
-  try {
-    return await fetch(prepared(original));
-  } catch {
-    throw new OfflineError();
-  }
+  return await send(prepared(original));
 }
 
 export const api = createClient<paths>({ baseUrl: "", fetch: authedFetch });

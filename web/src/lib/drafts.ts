@@ -25,10 +25,22 @@ export function sync(): Promise<ReplayResult> {
   return replay(apiTransport);
 }
 
-/** Replay whenever the browser says it is online again, and once at start. */
+// A browser can say it is online with no connection at all (a dead signal, a captive portal; Chromium also
+// says so after a reload with no network), and then no 'online' event ever comes.
+const RETRY_OFFLINE_MS = 10_000;
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+async function syncUntilSent(): Promise<void> {
+  clearTimeout(retryTimer);
+  const result = await sync().catch(() => undefined);
+  if (result?.offline) retryTimer = setTimeout(() => void syncUntilSent(), RETRY_OFFLINE_MS);
+}
+
+/** Replay whenever the browser says it is online again, once at start, and every 10 s after a replay
+ * that found no connection, until the outbox is sent. */
 export function startSync(): void {
-  window.addEventListener("online", () => void sync());
-  void sync().catch(() => undefined);
+  window.addEventListener("online", () => void syncUntilSent());
+  void syncUntilSent();
 }
 
 export { onOutboxChange };
