@@ -15,10 +15,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 
-from permitto_common.errors import STATUS_CODES, APIError, error_body, report_error
+from permitto_common.app_factory import WSGIApp, drain_unread_body
+from permitto_common.errors import BODY_TOO_LARGE, STATUS_CODES, APIError, error_body, report_error
 from permitto_common.metrics import metrics
 from permitto_common.observability import log_request, new_request_id, request_id_var, sane_request_id
 
@@ -32,11 +34,9 @@ from .upstream_http import CHUNK, Answer
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 VERIFY_PREFIX = "/verify/"
 SMALL_BODY = CHUNK  # an answer up to this size is read whole, and its connection released at once
-TOO_LARGE = "The request body is too large."
 
 
 class EdgeProxy:
@@ -53,6 +53,7 @@ class EdgeProxy:
         self.service = app.name
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
+        self.verify_route = match("/verify")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
@@ -61,7 +62,7 @@ class EdgeProxy:
             route = match(api_path)
         elif path.startswith(VERIFY_PREFIX) and "/" not in path[len(VERIFY_PREFIX):]:
             api_path = path
-            route = match("/verify")
+            route = self.verify_route
         else:
             route = None
         method: str = environ["REQUEST_METHOD"]
@@ -75,13 +76,14 @@ class EdgeProxy:
         request_id = sane_request_id(environ.get("HTTP_X_REQUEST_ID")) or new_request_id()
         context = request_id_var.set(request_id)
         body_read = False
+        declared: int | None = None
         try:
             try:
                 declared = int(environ.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 raise APIError("The Content-Length header is not a number.", status=400) from None
             if self.max_body is not None and declared > self.max_body:
-                raise APIError(TOO_LARGE, status=413)
+                raise APIError(BODY_TOO_LARGE, status=413)
             address = environ.get("REMOTE_ADDR") or "unknown"
             claims: dict[str, Any] | None = None
             if not is_public(method, api_path):
@@ -94,7 +96,7 @@ class EdgeProxy:
                     edge_checks(self.app, self.limits, address=address, path=api_path, method=method, claims=None)
                     raise
             edge_checks(self.app, self.limits, address=address, path=api_path, method=method, claims=claims)
-            body = self._body(environ, method)
+            body = self._body(environ, method, declared)
             body_read = True
             # Services verify the token themselves: the gateway passes no identity headers of its own.
             answer = self.upstreams.forward(
@@ -105,13 +107,13 @@ class EdgeProxy:
             status, headers, content = self._answer(answer)
         except APIError as exc:
             if not body_read:
-                self._drain(environ)
+                drain_unread_body(lambda: environ["wsgi.input"], declared, self.max_body)
             status, headers, content = self._error(exc, request_id)
         except Exception as exc:
             log.exception("unhandled error", extra={"path": environ.get("PATH_INFO")})
             report_error(exc)
             if not body_read:
-                self._drain(environ)
+                drain_unread_body(lambda: environ["wsgi.input"], declared, self.max_body)
             status, headers, content = self._error(
                 APIError("Something went wrong on our side. The error was logged."), request_id)
         try:
@@ -129,39 +131,23 @@ class EdgeProxy:
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         if raw and raw.startswith("/"):
             return str(raw)
-        from urllib.parse import quote
-
         query = environ.get("QUERY_STRING")
         target = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
         return target + ("?" + query if query else "")
 
-    def _body(self, environ: dict[str, Any], method: str) -> bytes | None:
+    def _body(self, environ: dict[str, Any], method: str, declared: int) -> bytes | None:
         if method in ("GET", "HEAD"):
             return None
         stream = environ["wsgi.input"]
-        declared = environ.get("CONTENT_LENGTH")
         if declared:
-            return bytes(stream.read(int(declared)))
+            return bytes(stream.read(declared))
         if environ.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked":
             return b""
         limit = self.max_body
         body = stream.read(limit + 1) if limit is not None else stream.read()
         if limit is not None and len(body) > limit:
-            raise APIError(TOO_LARGE, status=413)
+            raise APIError(BODY_TOO_LARGE, status=413)
         return bytes(body)
-
-    def _drain(self, environ: dict[str, Any]) -> None:
-        """An answer given before the body was read leaves the rest on the socket, and the client's next
-        request on this connection would be read from the middle of it; a body within the limit is read
-        and dropped (a larger one was refused by its declared length: that connection is closed)."""
-        try:
-            declared = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return
-        if declared and (self.max_body is None or declared <= self.max_body):
-            stream = environ["wsgi.input"]
-            while stream.read(CHUNK):
-                pass
 
     @staticmethod
     def _answer(answer: Answer) -> tuple[str, list[tuple[str, str]], Iterable[bytes]]:
@@ -186,8 +172,7 @@ class EdgeProxy:
     def _observe(self, method: str, route: Route, status: int, started: float, path: str) -> None:
         """The access log line and the metrics, as Flask's hooks write them for every other request."""
         elapsed = time.perf_counter() - started
-        endpoint = "/verify" if route.prefix == "/verify" and path.startswith(VERIFY_PREFIX) \
-            else API_PREFIX + route.prefix
+        endpoint = "/verify" if path.startswith(VERIFY_PREFIX) else API_PREFIX + route.prefix
         counter = self._counters.get((method, endpoint, status))
         if counter is None:
             counter = self._counters[(method, endpoint, status)] = self.metrics.requests.labels(
@@ -206,11 +191,9 @@ class Streamed:
 
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
-        self._chunks: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        self._chunks = iter(self.answer)
-        return self._chunks
+        return iter(self.answer)
 
     def close(self) -> None:
         self.answer.abandon()  # a no-op when the body was read to its end and the connection released

@@ -45,6 +45,16 @@ def migrations_check(app: Flask, db: SQLAlchemy, directory: str) -> Callable[[],
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def drain_unread_body(stream: Callable[[], Any], declared: int | None, limit: int | None) -> None:
+    """Read and drop what is left of a body within the limit, so the connection carries the next request
+    from its start (a body over the limit was refused by its declared length, unread). The stream is asked
+    for only then: werkzeug's refuses to open over the limit."""
+    if declared and (limit is None or declared <= limit):
+        body = stream()
+        while body.read(64 * 1024):
+            pass
+
+
 def insert_middleware(app: Flask, middleware: Callable[[WSGIApp], WSGIApp]) -> None:
     """Wrap the app's WSGI callable, inside ProxyFix when there is one, so the middleware sees the
     client's address as the trusted proxies gave it, as Flask's own request does."""
@@ -105,10 +115,7 @@ def create_base_app(
         # gunicorn still says keep-alive, then drops the connection when the next request arrives on it,
         # and the gateway's pooled connection fails under the next caller. Reading the rest (at most
         # MAX_CONTENT_LENGTH: larger bodies were refused above) keeps the connection usable.
-        limit = app.config.get("MAX_CONTENT_LENGTH")
-        if request.content_length and (limit is None or request.content_length <= limit):
-            while request.stream.read(64 * 1024):
-                pass
+        drain_unread_body(lambda: request.stream, request.content_length, app.config.get("MAX_CONTENT_LENGTH"))
         return response
 
     init_redis(app, settings.redis_url)

@@ -138,10 +138,11 @@ def error_response(
 
 
 # Werkzeug's default descriptions are written for HTML pages; these read better in JSON.
+BODY_TOO_LARGE = "The request body is too large."
 _MESSAGES = {
     404: "No such resource.",
     405: "This method is not allowed on this resource.",
-    413: "The request body is too large.",
+    413: BODY_TOO_LARGE,
 }
 
 

@@ -37,28 +37,34 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
+def json_line(created: float, level: str, logger: str, message: str, fields: dict[str, Any]) -> str:
+    """One log line: when, how bad, which service and logger, the message, the current request id, then
+    the line's own fields."""
+    payload: dict[str, Any] = {
+        "ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level,
+        "service": _service_name,
+        "logger": logger,
+        "message": message,
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        payload["request_id"] = request_id
+    payload.update(fields)
+    return json.dumps(payload, default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, with the service name and the current request id."""
 
     _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "service": _service_name,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        request_id = request_id_var.get()
-        if request_id:
-            payload["request_id"] = request_id
-        for key, value in record.__dict__.items():
-            if key not in self._RESERVED and not key.startswith("_"):
-                payload[key] = value
+        fields = {key: value for key, value in record.__dict__.items()
+                  if key not in self._RESERVED and not key.startswith("_")}
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+            fields["exc"] = self.formatException(record.exc_info)
+        return json_line(record.created, record.levelname, record.name, record.getMessage(), fields)
 
 
 _json_handler: logging.StreamHandler[Any] | None = None
@@ -95,16 +101,8 @@ def log_request(method: str, path: str, status: int, duration_ms: float) -> None
         ACCESS_LOG.info("request", extra={"method": method, "path": path, "status": status,
                                           "duration_ms": duration_ms})
         return
-    now = time.time()
-    payload: dict[str, Any] = {
-        "ts": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"), "level": "INFO",
-        "service": _service_name, "logger": ACCESS_LOG.name, "message": "request",
-    }
-    request_id = request_id_var.get()
-    if request_id:
-        payload["request_id"] = request_id
-    payload.update(method=method, path=path, status=status, duration_ms=duration_ms)
-    line = json.dumps(payload, default=str) + handler.terminator
+    line = json_line(time.time(), "INFO", ACCESS_LOG.name, "request", {
+        "method": method, "path": path, "status": status, "duration_ms": duration_ms}) + handler.terminator
     try:
         with handler.lock or contextlib.nullcontext():
             handler.stream.write(line)  # stderr is line-buffered: the line is written now
