@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .database import ping_idle_connections
 from .errors import register_error_handlers
 from .health import add_readiness_check, health_blueprint, running_version
+from .jsonio import JSONProvider
 from .metrics import init_metrics
 from .observability import configure_logging, init_error_tracking, init_request_ids
 from .redis_conn import get_redis, init_redis
@@ -85,7 +86,7 @@ def create_base_app(
         REQUEST_TIME_LIMIT_SECONDS=settings.request_time_limit,
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = JSONProvider(app)
     if config:
         app.config.update(config)
 
