@@ -63,8 +63,10 @@ http {{
 
 
 def capture(env: dict[str, str], token: str, reads: dict[str, str]) -> dict[str, list[tuple[str, Any]]]:
-    """The SQL statements the permits service runs for each read, caught as it runs them in this process."""
-    from sqlalchemy import event
+    """The SQL statements the permits service runs for each read, caught at the driver (psycopg's
+    cursor: what SQLAlchemy runs and what the service runs on the driver itself) as it runs them in
+    this process."""
+    import psycopg
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -80,17 +82,24 @@ def capture(env: dict[str, str], token: str, reads: dict[str, str]) -> dict[str,
                 os.environ[k] = v
     caught: list[tuple[str, Any]] = []
     out: dict[str, list[tuple[str, Any]]] = {}
-    with app.app_context():
-        engine = app.extensions["sqlalchemy"].engine
-        event.listen(engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, params, context, many: caught.append((statement, params)))
-        client = app.test_client()
-        for kind, path in reads.items():
-            client.get(path, headers={"Authorization": f"Bearer {token}"})  # warm: what runs once per process
-            caught.clear()
-            answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
-            assert answer.status_code == 200, answer.text
-            out[kind] = list(caught)
+    execute = psycopg.Cursor.execute
+
+    def catching(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        caught.append((query, params))
+        return execute(cursor, query, params, **kwargs)
+
+    psycopg.Cursor.execute = catching  # type: ignore[method-assign]
+    try:
+        with app.app_context():
+            client = app.test_client()
+            for kind, path in reads.items():
+                client.get(path, headers={"Authorization": f"Bearer {token}"})  # warm: what runs once per process
+                caught.clear()
+                answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+                assert answer.status_code == 200, answer.text
+                out[kind] = list(caught)
+    finally:
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     return out
 
 

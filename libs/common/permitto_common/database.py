@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event, exc
-from sqlalchemy.orm import DeclarativeBase, registry
+from psycopg.rows import namedtuple_row
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, event, exc
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
 # Named constraints make migrations reviewable and reversible (no anonymous "users_email_key").
 NAMING_CONVENTION = {
@@ -64,3 +65,39 @@ def ping_idle_connections(engine: Engine, *, idle_seconds: float = IDLE_BEFORE_P
     event.listen(engine, "connect", stamp)
     event.listen(engine, "checkin", stamp)
     event.listen(engine, "checkout", check)
+
+
+class DriverRead:
+    """A SELECT written in SQLAlchemy, compiled once, and run straight on the DBAPI (psycopg) connection
+    of the session's own transaction, answering named tuples.
+
+    For the hottest reads only (a phone's permit list): running even a cached statement through
+    SQLAlchemy (the cache key walk, the execution context, the result objects) cost more CPU than
+    PostgreSQL's answer. The statement is still SQLAlchemy's, built from the same expressions as the
+    ORM's reads (who may see which permit is written once); what changes from one run to the next is
+    bind parameters left open (`bindparam(name, required=True)`), given to `rows`.
+
+    The values go to psycopg and come back as psycopg makes them, with no SQLAlchemy type processing,
+    so the statement may select only columns whose type has none (uuids, text, numbers, booleans,
+    times, instants, JSON); that is checked here. Parameters must be values psycopg adapts as they are
+    (uuids, text, numbers, instants, lists for `= ANY(...)`)."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        for column in statement.selected_columns:
+            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+                raise TypeError(f"{column} needs SQLAlchemy's processing of its {column.type} values")
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
+        self.bound = {name: value for name, value in compiled.params.items() if name not in self.required}
+
+    def rows(self, session: Session | scoped_session[Any], params: dict[str, Any]) -> list[Any]:
+        missing = self.required - params.keys()
+        if missing:
+            raise KeyError(f"no value for {sorted(missing)}")
+        connection = session.connection().connection.dbapi_connection
+        assert connection is not None
+        with connection.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(self.sql, {**self.bound, **params})
+            found: list[Any] = cursor.fetchall()
+            return found

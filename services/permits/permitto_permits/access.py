@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, Uuid, any_, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from permitto_common.errors import Conflict, NotFound, field_error
@@ -63,17 +63,40 @@ def add_unique(record: Any, *, field: str, words: str, code: str) -> None:
         raise Conflict(words, code=code, details=[field_error(field, "is already used in this project")]) from None
 
 
-def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
-    if actor.role == ADMIN:
-        return stmt
-    submitted_or_mine = or_(Permit.submitted_at.is_not(None), Permit.requester_id == actor.id)
-    if actor.role == COORDINATOR:
-        return stmt.where(submitted_or_mine)
-    if actor.role == ISSUER:
-        return stmt.where(Permit.project_id.in_(actor.project_ids()), submitted_or_mine)
+VIEWER_ID = "viewer_id"
+VIEWER_PROJECTS = "viewer_projects"
+
+
+def visibility_terms(role: str, viewer_id: uuid.UUID | None = None,
+                     projects: list[uuid.UUID] | None = None) -> list[ColumnElement[bool]]:
+    """Which permits a viewer of this role sees, as SQL whose viewer is bind parameters (VIEWER_ID, and
+    VIEWER_PROJECTS for an issuer): with their values here, or left open for a statement compiled once
+    per role (listing's page) and given viewer_params(actor) at each run. The one statement of the rule."""
+    if role == ADMIN:
+        return []
+    viewer = bindparam(VIEWER_ID, viewer_id, type_=Uuid, required=viewer_id is None)
+    submitted_or_mine = or_(Permit.submitted_at.is_not(None), Permit.requester_id == viewer)
+    if role == COORDINATOR:
+        return [submitted_or_mine]
+    if role == ISSUER:
+        return [Permit.project_id == any_(bindparam(VIEWER_PROJECTS, projects, required=projects is None)),
+                submitted_or_mine]
     # A receiver sees the permits they hold, and those handed to them or by them (docs/domain.md, "Handover").
-    handed = select(Handover.permit_id).where(or_(Handover.from_user_id == actor.id, Handover.to_user_id == actor.id))
-    return stmt.where(or_(Permit.requester_id == actor.id, Permit.id.in_(handed)))
+    handed = select(Handover.permit_id).where(or_(Handover.from_user_id == viewer, Handover.to_user_id == viewer))
+    return [or_(Permit.requester_id == viewer, Permit.id.in_(handed))]
+
+
+def viewer_params(actor: Actor) -> dict[str, Any]:
+    """The values of visibility_terms' bind parameters for this actor."""
+    params: dict[str, Any] = {VIEWER_ID: actor.id}
+    if actor.role == ISSUER:
+        params[VIEWER_PROJECTS] = sorted(actor.project_ids())
+    return params
+
+
+def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
+    params = viewer_params(actor)
+    return stmt.where(*visibility_terms(actor.role, actor.id, params.get(VIEWER_PROJECTS)))
 
 
 def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:
