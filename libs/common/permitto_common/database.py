@@ -80,13 +80,16 @@ class DriverRead:
     The values go to psycopg and come back as psycopg makes them, with no SQLAlchemy type processing,
     so the statement may select only columns whose type has none (uuids, text, numbers, booleans,
     times, instants, JSON); that is checked here. Parameters must be values psycopg adapts as they are
-    (uuids, text, numbers, instants, lists for `= ANY(...)`)."""
+    (uuids, text, numbers, instants, lists for `= ANY(...)`, as IN lists are refused)."""
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         for column in statement.selected_columns:
             if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
                 raise TypeError(f"{column} needs SQLAlchemy's processing of its {column.type} values")
         compiled = statement.compile(dialect=dialect)
+        expanding = sorted(name for name, bind in compiled.binds.items() if bind.expanding)
+        if expanding:  # SQLAlchemy rewrites IN (...) at each run, which the driver cannot
+            raise TypeError(f"{expanding}: an IN list runs on the driver as `= ANY(list)`")
         self.sql = str(compiled)
         self.required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
         self.bound = {name: value for name, value in compiled.params.items() if name not in self.required}
@@ -95,6 +98,8 @@ class DriverRead:
         missing = self.required - params.keys()
         if missing:
             raise KeyError(f"no value for {sorted(missing)}")
+        if session.autoflush:
+            session.flush()  # as the ORM's reads do: what this transaction changed is seen
         connection = session.connection().connection.dbapi_connection
         assert connection is not None
         with connection.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[attr-defined]

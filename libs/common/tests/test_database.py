@@ -56,25 +56,31 @@ def test_a_driver_read_answers_what_the_orm_would_from_one_compiled_statement(en
     from permitto_common.database import DriverRead
 
     table = Table(f"driver_read_{uuid.uuid4().hex[:8]}", MetaData(), Column("id", Uuid, primary_key=True),
-                  Column("name", String(20)), Column("at", DateTime(timezone=True)), Column("doc", JSONB), Column("tags", ARRAY(String)))
+                  Column("name", String(20)), Column("at", DateTime(timezone=True)), Column("doc", JSONB),
+                  Column("tags", ARRAY(String)))
     table.create(engine)
     try:
         ids = sorted(uuid.uuid4() for _ in range(3))
         with engine.begin() as conn:
             conn.execute(insert(table), [{"id": i, "name": f"n{n}", "at": datetime(2026, 1, n + 1, tzinfo=UTC),
                                           "doc": {"n": n}} for n, i in enumerate(ids)])
-        stmt = (select(table.c.id, table.c.name, table.c.at, table.c.doc).where(table.c.id == any_(bindparam("ids", required=True)))
-                .where(table.c.name != "nobody").order_by(table.c.id).limit(bindparam("rows", required=True)))
+        stmt = (select(table.c.id, table.c.name, table.c.at, table.c.doc)
+                .where(table.c.id == any_(bindparam("ids", required=True)), table.c.name != "nobody",
+                       table.c.name == any_(bindparam("names", ["n0", "n1", "n2"])))
+                .order_by(table.c.id).limit(bindparam("rows", required=True)))
         read = DriverRead(stmt, engine.dialect)
         assert read.required == {"ids", "rows"}
         with Session(engine) as session:
             rows = read.rows(session, {"ids": ids[:2], "rows": 5})
             assert [(r.id, r.name, r.at, r.doc) for r in rows] == [tuple(r) for r in session.execute(
                 stmt.params(ids=ids[:2], rows=5)).all()]
-            assert rows[0].at == datetime(2026, 1, 1, tzinfo=UTC) and isinstance(rows[0].id, uuid.UUID)
+            assert rows[0].at == datetime(2026, 1, 1, tzinfo=UTC)
+            assert isinstance(rows[0].id, uuid.UUID)
             assert read.rows(session, {"ids": [], "rows": 5}) == []
             with pytest.raises(KeyError, match="rows"):
                 read.rows(session, {"ids": ids})
+        with pytest.raises(TypeError, match="ANY"):
+            DriverRead(select(table.c.id).where(table.c.name.in_(["n0"])), engine.dialect)
         with pytest.raises(TypeError, match="tags"):  # an array needs SQLAlchemy's processing: not on the driver
             DriverRead(select(table.c.tags), engine.dialect)
     finally:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from permitto_common.database import DriverRead
 from permitto_common.errors import Forbidden, NotFound, ValidationFailed, field_error
 
 from . import clock
@@ -83,8 +85,13 @@ def area_tree(project_id: uuid.UUID) -> Sequence[TreeRow]:
     """Every area of the project as plain (id, parent_id, code, name) rows: the nesting and the names,
     in one statement and without loading whole areas (a permit's page asks it on every read, for its
     own area and its SIMOPS conflicts)."""
-    return db.session.execute(select(WorkArea.id, WorkArea.parent_id, WorkArea.code, WorkArea.name)
-                              .where(WorkArea.project_id == project_id)).all()
+    return _tree_read().rows(db.session, {"project_id": project_id})
+
+
+@lru_cache(maxsize=1)
+def _tree_read() -> DriverRead:
+    return DriverRead(select(WorkArea.id, WorkArea.parent_id, WorkArea.code, WorkArea.name)
+                      .where(WorkArea.project_id == bindparam("project_id", required=True)), db.engine.dialect)
 
 
 def list_areas(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[WorkArea]:

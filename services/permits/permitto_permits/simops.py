@@ -11,11 +11,13 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, time
+from functools import lru_cache
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
-from sqlalchemy import select, text
+from sqlalchemy import BindParameter, ColumnElement, any_, bindparam, select, text
 
+from permitto_common.database import DriverRead
 from permitto_common.errors import Conflict, Forbidden, NotFound, field_error
 
 from . import audit, clock
@@ -91,31 +93,74 @@ def set_matrix(actor: Actor, project_id: uuid.UUID, body: MatrixBody) -> list[di
     return matrix_out(project_id)
 
 
+class OtherPermit(Protocol):
+    """What a clash needs of the other permit: a Permit, or a row of the page's plain read."""
+
+    id: uuid.UUID
+    number: str | None
+    title: str
+    type: str
+    status: str
+    work_area_id: uuid.UUID | None
+    work_start: time
+    work_end: time
+
+
+Other = TypeVar("Other", bound=OtherPermit)
+
+
 @dataclass(frozen=True)
-class Clash:
-    other: Permit
+class Clash(Generic[Other]):
+    other: Other
     verdict: str
     acknowledgement: SimopsAcknowledgement | None
 
 
-def _hours_overlap(a: Permit, b: Permit) -> bool:
+def _hours_overlap(a: OtherPermit, b: OtherPermit) -> bool:
     return a.work_start < b.work_end and b.work_start < a.work_end
 
 
-def clashes(permit: Permit, *, lock: bool = False, tree: Sequence[Placed] | None = None) -> list[Clash]:
+def _others_terms(values: dict[str, Any] | None = None) -> list[ColumnElement[bool]]:
+    """The other live permits in the same places at the same time, as SQL whose permit and places are
+    bind parameters: with their values given (the lifecycle's ORM read), or open (the page's plain read,
+    compiled once). The one statement of "where and when" for both."""
+    def given(name: str) -> BindParameter[Any]:
+        return bindparam(name, None if values is None else values[name], required=values is None)
+
+    return [Permit.project_id == given("project_id"), Permit.id != given("permit_id"),
+            Permit.status == any_(bindparam("live", sorted(LIVE))),
+            Permit.work_area_id == any_(given("places")), Permit.valid_from < given("valid_to"),
+            Permit.valid_to > given("valid_from")]
+
+
+@lru_cache(maxsize=1)
+def _others_read() -> DriverRead:
+    return DriverRead(select(*(getattr(Permit, name) for name in OtherPermit.__annotations__))
+                      .where(*_others_terms()).order_by(Permit.valid_from), db.engine.dialect)
+
+
+@overload
+def clashes(permit: Permit, *, lock: bool = ..., tree: Sequence[Placed] | None = ...,
+            plain: Literal[False] = ...) -> list[Clash[Permit]]: ...
+@overload
+def clashes(permit: Permit, *, lock: bool = ..., tree: Sequence[Placed] | None = ...,
+            plain: Literal[True]) -> list[Clash[OtherPermit]]: ...
+def clashes(permit: Permit, *, lock: bool = False, tree: Sequence[Placed] | None = None,
+            plain: bool = False) -> list[Clash[Permit]] | list[Clash[OtherPermit]]:
     """The live permits this one conflicts with under a BLOCK or WARN rule. lock: take the project's
     SIMOPS lock first (held to the end of the transaction), so concurrent checks see each other's outcome.
-    tree: the project's areas (area_tree), when the caller has read them already."""
+    tree: the project's areas (area_tree), when the caller has read them already. plain: the others as
+    plain rows of what a clash shows (the permit's page), not Permits."""
     if permit.work_area_id is None:
         return []
     if lock:
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                            {"key": f"simops:{permit.project_id}"})
     same_place = related(permit.work_area_id, area_tree(permit.project_id) if tree is None else tree)
-    others = db.session.scalars(select(Permit).where(
-        Permit.project_id == permit.project_id, Permit.id != permit.id, Permit.status.in_(LIVE),
-        Permit.work_area_id.in_(same_place), Permit.valid_from < permit.valid_to,
-        Permit.valid_to > permit.valid_from).order_by(Permit.valid_from)).all()
+    values = {"project_id": permit.project_id, "permit_id": permit.id, "places": list(same_place),
+              "valid_from": permit.valid_from, "valid_to": permit.valid_to}
+    others: Sequence[Any] = (_others_read().rows(db.session, values) if plain else db.session.scalars(
+        select(Permit).where(*_others_terms(values)).order_by(Permit.valid_from)).all())
     if not others:
         return []  # nothing else here at that time: no rule to read
     verdicts = matrix(permit.project_id)
@@ -170,7 +215,7 @@ def conflicts_out(permit: Permit, tree: Sequence[TreeRow]) -> list[dict[str, Any
     the page has read already for the permit's own area."""
     if permit.status not in LIVE and permit.status != "DRAFT":
         return []
-    found = clashes(permit, tree=tree)
+    found = clashes(permit, tree=tree, plain=True)
     if not found:
         return []
     names = directory().users({str(c.acknowledgement.acknowledged_by) for c in found if c.acknowledgement})
