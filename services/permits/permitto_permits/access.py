@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, Uuid, any_, bindparam, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from permitto_common.errors import Conflict, NotFound, field_error
 from permitto_common.security import current_identity
@@ -103,9 +103,11 @@ def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) ->
     stmt = visibility_filter(actor, select(Permit).where(Permit.id == permit_id))
     if lock:
         stmt = stmt.with_for_update(of=Permit)  # the permit's row only, never its (shared) template version
-    # The version joined in the same statement (every permit has one); the signatures in a second.
-    permit = db.session.scalar(stmt.options(selectinload(Permit.signatures),
-                                            joinedload(Permit.template_version, innerjoin=True)))
+    # The version and the signatures joined in the same statement (every permit has one version, and a
+    # handful of signatures at most): one round trip where a second statement for the signatures cost
+    # more than the permit's own.
+    stmt = stmt.options(joinedload(Permit.signatures), joinedload(Permit.template_version, innerjoin=True))
+    permit = db.session.scalars(stmt).unique().one_or_none()
     if permit is None:
         raise NotFound("No such permit.")  # someone else's permit does not exist for you
     found: Permit = permit
