@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 
 from .errors import APIError, Forbidden, error_response
 from .openapi import ROLES_ATTR
-from .redis_conn import get_redis
+from .redis_conn import get_redis, round_trip
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def revocation_verdict(values: list[Any] | None, payload: dict[str, Any], cause:
 def is_token_revoked(payload: dict[str, Any]) -> bool:
     """Revoked if its session was ended, or its user was revoked after it was issued."""
     try:
-        values = get_redis().mget(revocation_keys(payload))
+        values = round_trip(get_redis(), [("MGET", *revocation_keys(payload))])[0]  # lean: once a request
     except RedisError as exc:
         return revocation_verdict(None, payload, exc)
     return revocation_verdict(values, payload)
