@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, Uuid, any_, bindparam, or_, select
@@ -100,18 +101,25 @@ def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
 
 
 def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:
-    stmt = visibility_filter(actor, select(Permit).where(Permit.id == permit_id))
+    permit = db.session.scalars(_permit_read(actor.role, lock),
+                                {**viewer_params(actor), "permit_id": permit_id}).unique().one_or_none()
+    if permit is None:
+        raise NotFound("No such permit.")  # someone else's permit does not exist for you
+    found: Permit = permit
+    return found
+
+
+@lru_cache(maxsize=16)
+def _permit_read(role: str, lock: bool) -> Select[tuple[Permit]]:
+    """One statement object per role (and lock), its values bind parameters: SQLAlchemy remembers a
+    statement object's cache key, so a reused one is not walked again on every read of a permit."""
+    stmt = select(Permit).where(Permit.id == bindparam("permit_id", required=True), *visibility_terms(role))
     if lock:
         stmt = stmt.with_for_update(of=Permit)  # the permit's row only, never its (shared) template version
     # The version and the signatures joined in the same statement (every permit has one version, and a
     # handful of signatures at most): one round trip where a second statement for the signatures cost
     # more than the permit's own.
-    stmt = stmt.options(joinedload(Permit.signatures), joinedload(Permit.template_version, innerjoin=True))
-    permit = db.session.scalars(stmt).unique().one_or_none()
-    if permit is None:
-        raise NotFound("No such permit.")  # someone else's permit does not exist for you
-    found: Permit = permit
-    return found
+    return stmt.options(joinedload(Permit.signatures), joinedload(Permit.template_version, innerjoin=True))
 
 
 def refusal(actor: Actor, permit: Permit, step: Transition) -> str | None:
