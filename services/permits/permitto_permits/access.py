@@ -15,7 +15,7 @@ from permitto_common.security import current_identity
 
 from .directory import directory
 from .extensions import db
-from .models import Handover, Permit
+from .models import Handover, Permit, TemplateVersion
 from .states import ADMIN, COORDINATOR, ISSUER
 
 if TYPE_CHECKING:
@@ -118,8 +118,10 @@ def _permit_read(role: str, lock: bool) -> Select[tuple[Permit]]:
         stmt = stmt.with_for_update(of=Permit)  # the permit's row only, never its (shared) template version
     # The version and the signatures joined in the same statement (every permit has one version, and a
     # handful of signatures at most): one round trip where a second statement for the signatures cost
-    # more than the permit's own.
-    return stmt.options(joinedload(Permit.signatures), joinedload(Permit.template_version, innerjoin=True))
+    # more than the permit's own. The version's schema is left out: TemplateVersion.read_schema keeps
+    # published ones parsed.
+    return stmt.options(joinedload(Permit.signatures),
+                        joinedload(Permit.template_version, innerjoin=True).defer(TemplateVersion.schema))
 
 
 def refusal(actor: Actor, permit: Permit, step: Transition) -> str | None:

@@ -155,7 +155,7 @@ def _name(key: str) -> str:
 def user_problem(permit: Permit, party: str, user_id: uuid.UUID, now: datetime,
                  *, field: str = "competency") -> dict[str, str] | None:
     """Why this user may not act as this party of the permit for want of a competency, or None."""
-    key = required_competency(permit.template_version.schema, party)
+    key = required_competency(permit.template_version.read_schema(), party)
     if key is None:
         return None
     today = local_date(now, permit.timezone)
@@ -175,7 +175,7 @@ def person_problems(permit: Permit, party: str, *, user_id: uuid.UUID | None, re
                     valid_to: date | None, now: datetime, prefix: str) -> list[dict[str, str]]:
     """The check for a person the permit names who need not be a user (a worker, the fire watch): a user's
     certificates are looked up; anyone else gives the certificate's reference and its expiry date."""
-    key = required_competency(permit.template_version.schema, party)
+    key = required_competency(permit.template_version.read_schema(), party)
     if key is None:
         return []
     if user_id is not None:

@@ -54,7 +54,7 @@ def assemble(permit: Permit) -> PermitDocument:
         valid_from=permit.valid_from, valid_to=permit.valid_to,
         work_hours=f"{permit.work_start:%H:%M}–{permit.work_end:%H:%M}", extended_hours=permit.extended_hours,
         requester=names.get(str(permit.requester_id), {}).get("name", "unknown"),
-        schema=permit.template_version.schema, form_data=permit.form_data,
+        schema=permit.template_version.read_schema(), form_data=permit.form_data,
         url=verify.link(permit.id),  # the QR code opens the public check, readable without an account
         work_area=f"{area.code} — {area.name}" if area else None,
         signatures=signatures, days=[daily.day_out(r, names) for r in records], files=attached,

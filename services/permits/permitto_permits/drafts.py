@@ -48,10 +48,11 @@ def cap_words(schema: dict[str, Any]) -> str:
 
 def validity_problems(permit: Permit, *, now: datetime) -> list[dict[str, str]]:
     problems = []
+    schema = permit.template_version.read_schema()
     if permit.valid_from >= permit.valid_to:
         problems.append(VALID_TO_ORDER)
-    elif permit.valid_to - permit.valid_from > timedelta(hours=max_validity_hours(permit.template_version.schema)):
-        problems.append(field_error("validTo", cap_words(permit.template_version.schema)))
+    elif permit.valid_to - permit.valid_from > timedelta(hours=max_validity_hours(schema)):
+        problems.append(field_error("validTo", cap_words(schema)))
     if permit.valid_to <= now:
         problems.append(field_error("validTo", "is in the past"))
     if permit.work_start >= permit.work_end:
@@ -113,7 +114,7 @@ def update_draft(actor: Actor, permit_id: uuid.UUID, body: UpdatePermitBody, if_
     if body.form_data is not None:
         merged = {**permit.form_data, **body.form_data}
         merged = {key: value for key, value in merged.items() if value is not None}
-        problems = validate_form(permit.template_version.schema, merged, partial=True)
+        problems = validate_form(permit.template_version.read_schema(), merged, partial=True)
         if problems:
             raise ValidationFailed(problems)
         permit.form_data = merged
@@ -144,7 +145,7 @@ def _version_from_etag(value: str | None) -> int | None:
 
 def check_sections(actor: Actor, permit_id: uuid.UUID, sections: list[str] | None) -> SectionCheck:
     permit = visible_permit(actor, permit_id)
-    schema = permit.template_version.schema
+    schema = permit.template_version.read_schema()
     known = section_keys(schema)
     unknown = [s for s in sections or [] if s not in known]
     if unknown:

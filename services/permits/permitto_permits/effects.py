@@ -37,7 +37,8 @@ class Act:
 def check_and_number(act: Act) -> None:
     """A submission must be complete and valid; it gets its gap-free number the first time."""
     permit = act.permit
-    problems = validate_form(permit.template_version.schema, permit.form_data) + validity_problems(permit, now=act.now)
+    problems = (validate_form(permit.template_version.read_schema(), permit.form_data)
+                + validity_problems(permit, now=act.now))
     if permit.work_area_id is None:
         problems.append(field_error("workAreaId", "Work area: is required"))
     if problems:

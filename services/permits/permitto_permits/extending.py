@@ -29,7 +29,7 @@ OPEN = ("REQUESTED", "ISSUER_APPROVED")
 
 
 def cap(permit: Permit) -> timedelta:
-    return timedelta(hours=max_validity_hours(permit.template_version.schema))
+    return timedelta(hours=max_validity_hours(permit.template_version.read_schema()))
 
 
 def _extendable(permit: Permit, new_valid_to: datetime) -> None:
@@ -37,7 +37,8 @@ def _extendable(permit: Permit, new_valid_to: datetime) -> None:
         raise Conflict(f"The permit is {permit.status}; only a permit in its daily cycle is extended.",
                        code="INVALID_STATE", details=[field_error("status", permit.status)])
     if new_valid_to - permit.valid_from > cap(permit):
-        raise ValidationFailed([field_error("validTo", cap_words(permit.template_version.schema) + "; the latest "
+        words = cap_words(permit.template_version.read_schema())
+        raise ValidationFailed([field_error("validTo", words + "; the latest "
                                             f"end is {(permit.valid_from + cap(permit)).isoformat()}")])
 
 

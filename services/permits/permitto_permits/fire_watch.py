@@ -30,7 +30,7 @@ def of_permit(permit: Permit) -> FireWatch | None:
 def begin(permit: Permit, now: datetime, watcher: PersonIn | None, actor_id: uuid.UUID | None) -> None:
     """Hot work has stopped: the hold is set up; it runs from the moment a fire watch is named. Asking for
     close-out names one (required); an expiry leaves it to be named on the permit."""
-    rule = hot_work(permit.template_version.schema)
+    rule = hot_work(permit.template_version.read_schema())
     if rule is None or of_permit(permit) is not None:
         return
     watch = FireWatch(permit_id=permit.id, minutes=rule.fireWatchMinutes)
@@ -41,7 +41,7 @@ def begin(permit: Permit, now: datetime, watcher: PersonIn | None, actor_id: uui
 
 def watcher_problems(permit: Permit, watcher: PersonIn | None, now: datetime) -> list[dict[str, str]]:
     """What asking for close-out of a hot-work permit lacks about its fire watch."""
-    if hot_work(permit.template_version.schema) is None:
+    if hot_work(permit.template_version.read_schema()) is None:
         return []
     if watcher is None:
         return [field_error("fireWatch", "hot work: name the fire watch who keeps the area after the work stops")]
@@ -107,7 +107,7 @@ def clear(actor: Actor, permit_id: uuid.UUID, body: FireWatchClearBody) -> FireW
 
 
 def close_problems(permit: Permit, now: datetime) -> list[dict[str, str]]:
-    if hot_work(permit.template_version.schema) is None:
+    if hot_work(permit.template_version.read_schema()) is None:
         return []
     watch = of_permit(permit)
     if watch is None or watch.started_at is None or watch.ends_at is None:

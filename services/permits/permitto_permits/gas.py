@@ -41,7 +41,7 @@ def record(actor: Actor, permit_id: uuid.UUID, body: ReadingBody) -> GasReading:
         raise Forbidden("Gas tests are recorded by the permit's receiver, an issuer or a coordinator.")
     if actor.role == RECEIVER and permit.requester_id != actor.id:
         raise Forbidden("Only the receiver who requested this permit records its gas tests.")
-    spec = gas_tests(permit.template_version.schema)
+    spec = gas_tests(permit.template_version.read_schema())
     if spec is None:
         raise Conflict("This permit's template declares no gas tests.", code="NO_GAS_TESTS")
     if permit.status not in TESTABLE:
@@ -107,7 +107,7 @@ def retest_due(permit: Permit, spec: GasTests) -> datetime | None:
 
 def start_problems(permit: Permit, now: datetime) -> list[dict[str, str]]:
     """Why work may not start for the atmosphere: the work day's last reading must pass and be current."""
-    spec = gas_tests(permit.template_version.schema)
+    spec = gas_tests(permit.template_version.read_schema())
     if spec is None or not any(g.initialTest for g in spec.gases):
         return []
     last = _latest(permit)
@@ -136,7 +136,7 @@ def sweep_step(permit: Permit, now: datetime, *, before: datetime) -> str | None
     (a deadline after the work day's end is not one: the day ends first)."""
     if permit.status != ACTIVE:
         return None
-    spec = gas_tests(permit.template_version.schema)
+    spec = gas_tests(permit.template_version.read_schema())
     if spec is None:
         return None
     due = retest_due(permit, spec)

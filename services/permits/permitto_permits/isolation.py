@@ -366,7 +366,7 @@ def start_problems(permit: Permit) -> list[dict[str, str]]:
     """Why work may not start on this permit for its isolations: every point of every certificate linked to
     it isolated and verified, on approved certificates; at least one when its template requires isolation."""
     certificates = linked(permit.id)
-    if not certificates and isolation_required(permit.template_version.schema):
+    if not certificates and isolation_required(permit.template_version.read_schema()):
         return [field_error("isolation", "this permit's work needs an approved isolation certificate")]
     problems = []
     for certificate in certificates:

@@ -57,6 +57,23 @@ class TemplateVersion(db.Model):  # type: ignore[name-defined,misc]
 
     template: Mapped[Template] = relationship(back_populates="versions")
 
+    def read_schema(self) -> dict[str, Any]:
+        """The form's schema. A published version's never changes, so it is parsed once per process and
+        shared: a permit's page reads the version without it (4-5 KB of JSON a read). Callers never change
+        what they are given."""
+        if self.status != "PUBLISHED":
+            return self.schema
+        frozen = _PUBLISHED_SCHEMAS.get(self.id)
+        if frozen is None:
+            if len(_PUBLISHED_SCHEMAS) >= _PUBLISHED_SCHEMAS_KEPT:
+                _PUBLISHED_SCHEMAS.clear()  # a process that saw very many versions parses them again
+            frozen = _PUBLISHED_SCHEMAS[self.id] = self.schema
+        return frozen
+
+
+_PUBLISHED_SCHEMAS: dict[uuid.UUID, dict[str, Any]] = {}
+_PUBLISHED_SCHEMAS_KEPT = 2000
+
 
 class Permit(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "permits"

@@ -88,7 +88,7 @@ def people_out(permit: Permit) -> PeopleOut:
             "extensions": [extension_out(e, who) for e in found["extensions"]],
             "fireWatch": watch_out(watch, who) if watch is not None else None,
             "maxValidTo": (permit.valid_from + extending.cap(permit)).isoformat(),
-            "hotWork": hot_work(permit.template_version.schema) is not None,
+            "hotWork": hot_work(permit.template_version.read_schema()) is not None,
             "confinedSpace": crew.confined_space(permit)}
 
 

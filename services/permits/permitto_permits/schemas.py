@@ -720,9 +720,9 @@ def permit_out(permit: Permit, allowed_actions: list[str], *, work_area: AreaRef
         "workAreaId": str(permit.work_area_id) if permit.work_area_id else None,
         "workArea": work_area,
         "conflicts": conflicts,
-        "isolationRequired": isolation_required(permit.template_version.schema),
-        "gasTests": permit.template_version.schema.get("gasTests"),
-        "hotWork": permit.template_version.schema.get("hotWork"),
+        "isolationRequired": isolation_required(permit.template_version.read_schema()),
+        "gasTests": permit.template_version.read_schema().get("gasTests"),
+        "hotWork": permit.template_version.read_schema().get("hotWork"),
     }
 
 
