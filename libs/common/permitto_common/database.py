@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from psycopg.rows import namedtuple_row
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, event, exc
+from sqlalchemy import BindParameter, DateTime, Dialect, Engine, MetaData, Select, bindparam, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
 # Named constraints make migrations reviewable and reversible (no anonymous "users_email_key").
@@ -67,6 +68,13 @@ def ping_idle_connections(engine: Engine, *, idle_seconds: float = IDLE_BEFORE_P
     event.listen(engine, "checkout", check)
 
 
+def bind(name: str, values: Mapping[str, Any] | None = None, **kwargs: Any) -> BindParameter[Any]:
+    """A bind parameter whose value is values[name], or, with no values, left open (required): the form
+    of a statement written once and given its values at each run (a DriverRead, or a statement object
+    that is kept and reused)."""
+    return bindparam(name, None if values is None else values[name], required=values is None, **kwargs)
+
+
 class DriverRead:
     """A SELECT written in SQLAlchemy, compiled once, and run straight on the DBAPI (psycopg) connection
     of the session's own transaction, answering named tuples.
@@ -75,7 +83,7 @@ class DriverRead:
     SQLAlchemy (the cache key walk, the execution context, the result objects) cost more CPU than
     PostgreSQL's answer. The statement is still SQLAlchemy's, built from the same expressions as the
     ORM's reads (who may see which permit is written once); what changes from one run to the next is
-    bind parameters left open (`bindparam(name, required=True)`), given to `rows`.
+    bind parameters left open (`bind(name)`), given to `rows`.
 
     The values go to psycopg and come back as psycopg makes them, with no SQLAlchemy type processing,
     so the statement may select only columns whose type has none (uuids, text, numbers, booleans,

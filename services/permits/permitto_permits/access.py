@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, any_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, Uuid, any_, or_, select
 from sqlalchemy.orm import joinedload
 
+from permitto_common.database import bind
 from permitto_common.errors import Conflict, NotFound, field_error
 from permitto_common.security import current_identity
 
@@ -68,23 +69,22 @@ VIEWER_ID = "viewer_id"
 VIEWER_PROJECTS = "viewer_projects"
 
 
-def visibility_terms(role: str, viewer_id: uuid.UUID | None = None,
-                     projects: list[uuid.UUID] | None = None) -> list[ColumnElement[bool]]:
+def visibility_terms(role: str, viewer: dict[str, Any] | None = None) -> list[ColumnElement[bool]]:
     """Which permits a viewer of this role sees, as SQL whose viewer is bind parameters (VIEWER_ID, and
-    VIEWER_PROJECTS for an issuer): with their values here, or left open for a statement compiled once
-    per role (listing's page) and given viewer_params(actor) at each run. The one statement of the rule."""
+    VIEWER_PROJECTS for an issuer): with their values (viewer_params(actor)) given here, or left open
+    for a statement written once per role and given them at each run. The one statement of the rule."""
     if role == ADMIN:
         return []
-    viewer = bindparam(VIEWER_ID, viewer_id, type_=Uuid, required=viewer_id is None)
-    submitted_or_mine = or_(Permit.submitted_at.is_not(None), Permit.requester_id == viewer)
+    viewer_id = bind(VIEWER_ID, viewer, type_=Uuid)
+    submitted_or_mine = or_(Permit.submitted_at.is_not(None), Permit.requester_id == viewer_id)
     if role == COORDINATOR:
         return [submitted_or_mine]
     if role == ISSUER:
-        return [Permit.project_id == any_(bindparam(VIEWER_PROJECTS, projects, required=projects is None)),
-                submitted_or_mine]
+        return [Permit.project_id == any_(bind(VIEWER_PROJECTS, viewer)), submitted_or_mine]
     # A receiver sees the permits they hold, and those handed to them or by them (docs/domain.md, "Handover").
-    handed = select(Handover.permit_id).where(or_(Handover.from_user_id == viewer, Handover.to_user_id == viewer))
-    return [or_(Permit.requester_id == viewer, Permit.id.in_(handed))]
+    handed = select(Handover.permit_id).where(or_(Handover.from_user_id == viewer_id,
+                                                  Handover.to_user_id == viewer_id))
+    return [or_(Permit.requester_id == viewer_id, Permit.id.in_(handed))]
 
 
 def viewer_params(actor: Actor) -> dict[str, Any]:
@@ -96,8 +96,7 @@ def viewer_params(actor: Actor) -> dict[str, Any]:
 
 
 def visibility_filter(actor: Actor, stmt: Select[Any]) -> Select[Any]:
-    params = viewer_params(actor)
-    return stmt.where(*visibility_terms(actor.role, actor.id, params.get(VIEWER_PROJECTS)))
+    return stmt.where(*visibility_terms(actor.role, viewer_params(actor)))
 
 
 def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) -> Permit:
@@ -113,7 +112,7 @@ def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) ->
 def _permit_read(role: str, lock: bool) -> Select[tuple[Permit]]:
     """One statement object per role (and lock), its values bind parameters: SQLAlchemy remembers a
     statement object's cache key, so a reused one is not walked again on every read of a permit."""
-    stmt = select(Permit).where(Permit.id == bindparam("permit_id", required=True), *visibility_terms(role))
+    stmt = select(Permit).where(Permit.id == bind("permit_id"), *visibility_terms(role))
     if lock:
         stmt = stmt.with_for_update(of=Permit)  # the permit's row only, never its (shared) template version
     # The version and the signatures joined in the same statement (every permit has one version, and a

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, any_, bindparam, false, func, or_, select
+from sqlalchemy import any_, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, load_only
 
-from permitto_common.database import DriverRead
+from permitto_common.database import DriverRead, bind
 from permitto_common.errors import ValidationFailed, field_error
 
 from .access import Actor, viewer_params, visibility_filter, visibility_terms, visible_permit
@@ -82,32 +82,29 @@ def _sort_keys(sort: str) -> list[InstrumentedAttribute[Any]]:
 def _page_reads(shape: _PageShape) -> tuple[DriverRead, DriverRead]:
     """The page's statement and its capped count, for every actor and every value of the filters that
     make this shape; the values are bind parameters (visibility_terms' viewer among them)."""
-    def given(name: str) -> BindParameter[Any]:
-        return bindparam(name, required=True)
-
     stmt = select(*SUMMARY_COLUMNS).where(*visibility_terms(shape.role))
     if shape.statuses:
-        stmt = stmt.where(Permit.status == any_(given("statuses")))
+        stmt = stmt.where(Permit.status == any_(bind("statuses")))
     if shape.type:
-        stmt = stmt.where(Permit.type == given("type"))
+        stmt = stmt.where(Permit.type == bind("type"))
     if shape.project:
-        stmt = stmt.where(Permit.project_id == given("project_id"))
+        stmt = stmt.where(Permit.project_id == bind("project_id"))
     if shape.from_:
-        stmt = stmt.where(Permit.valid_to >= given("from"))
+        stmt = stmt.where(Permit.valid_to >= bind("from"))
     if shape.to:
-        stmt = stmt.where(Permit.valid_from < given("to"))
+        stmt = stmt.where(Permit.valid_from < bind("to"))
     if shape.words:
         # What a person types in the search box: the start of a permit number, or words of its title.
-        stmt = stmt.where(or_(Permit.number.like(given("number_prefix")), Permit.title.ilike(given("title_words"))))
+        stmt = stmt.where(or_(Permit.number.like(bind("number_prefix")), Permit.title.ilike(bind("title_words"))))
     # Counting a million rows costs more than the page: the total stops at COUNT_CAP.
     count = select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
     keys = _sort_keys(shape.sort)
     if shape.after:
-        row, after = func.row(*keys), func.row(*(given(f"after_{n}") for n in range(len(keys))))
+        row, after = func.row(*keys), func.row(*(bind(f"after_{n}") for n in range(len(keys))))
         stmt = stmt.where(row < after if SORTS[shape.sort][1] else row > after)
     order = [k.desc() if SORTS[shape.sort][1] else k.asc() for k in keys]
     dialect = db.engine.dialect
-    return DriverRead(stmt.order_by(*order).limit(given("page_rows")), dialect), DriverRead(count, dialect)
+    return DriverRead(stmt.order_by(*order).limit(bind("page_rows")), dialect), DriverRead(count, dialect)
 
 
 def list_permits(actor: Actor, query: PermitQuery) -> tuple[list[Any], str | None, int, bool]:

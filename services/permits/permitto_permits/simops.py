@@ -15,9 +15,9 @@ from datetime import datetime, time
 from functools import lru_cache
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
-from sqlalchemy import BindParameter, ColumnElement, any_, bindparam, select, text
+from sqlalchemy import ColumnElement, any_, bindparam, select, text
 
-from permitto_common.database import DriverRead
+from permitto_common.database import DriverRead, bind
 from permitto_common.errors import Conflict, Forbidden, NotFound, field_error
 
 from . import audit, clock
@@ -124,13 +124,10 @@ def _others_terms(values: dict[str, Any] | None = None) -> list[ColumnElement[bo
     """The other live permits in the same places at the same time, as SQL whose permit and places are
     bind parameters: with their values given (the lifecycle's ORM read), or open (the page's plain read,
     compiled once). The one statement of "where and when" for both."""
-    def given(name: str) -> BindParameter[Any]:
-        return bindparam(name, None if values is None else values[name], required=values is None)
-
-    return [Permit.project_id == given("project_id"), Permit.id != given("permit_id"),
+    return [Permit.project_id == bind("project_id", values), Permit.id != bind("permit_id", values),
             Permit.status == any_(bindparam("live", sorted(LIVE))),
-            Permit.work_area_id == any_(given("places")), Permit.valid_from < given("valid_to"),
-            Permit.valid_to > given("valid_from")]
+            Permit.work_area_id == any_(bind("places", values)), Permit.valid_from < bind("valid_to", values),
+            Permit.valid_to > bind("valid_from", values)]
 
 
 @lru_cache(maxsize=1)
