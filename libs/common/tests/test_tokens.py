@@ -3,7 +3,9 @@ expires or its session ends: what is remembered is only that the signature was g
 
 import time
 
+import jwt as pyjwt
 import pytest
+from flask_jwt_extended import get_jwt_header
 
 from devstack.pytest_plugin import close_app
 from permitto_common.app_factory import create_base_app
@@ -26,7 +28,8 @@ def service(settings):
     @app.get("/me")
     @require_auth()
     def me():
-        return success({"user": current_identity().user_id, "role": current_identity().role})
+        return success({"user": current_identity().user_id, "role": current_identity().role,
+                        "header": get_jwt_header()})
 
     get_redis(app).flushdb()
     get_redis(app).set(DENY_LIST_EPOCH_KEY, "0")
@@ -43,8 +46,21 @@ def test_a_token_is_verified_once_and_answers_the_same(service, mint):
     token = mint(sub="u-1", role="ISSUER")
     first, second = ask(app, token), ask(app, token)
     assert first.status_code == second.status_code == 200
-    assert first.json == second.json == {"success": True, "data": {"user": "u-1", "role": "ISSUER"}}
+    header = pyjwt.get_unverified_header(token)
+    assert first.json == second.json == {"success": True, "data": {"user": "u-1", "role": "ISSUER",
+                                                                   "header": header}}
     assert jwt.verified.get(token) is not None
+    assert jwt.verified.header_of(token) == header  # remembered: the library does not parse it again
+
+
+def test_a_header_is_remembered_only_for_a_token_that_verified(service, mint):
+    app, jwt = service
+    token = mint(sub="u-1")
+    head, payload, signature = token.split(".")
+    forged = ".".join([head, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    assert ask(app, forged).status_code == 401
+    assert jwt.verified.header_of(forged) is None
+    assert jwt.verified.header_of(token) is None  # never seen yet
 
 
 def test_a_forged_token_is_refused_though_a_real_one_is_remembered(service, mint):
