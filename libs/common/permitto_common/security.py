@@ -118,7 +118,7 @@ class CachingJWTManager(JWTManager):
         return dict(claims)  # the caller's copy: a request cannot change what the next one reads
 
 
-_library_headers = _jwt_views.get_unverified_jwt_headers
+_library_headers = _jwt_views.get_unverified_jwt_headers  # type: ignore[attr-defined]
 
 
 def _remembered_headers(encoded_token: str) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def init_jwt(app: Flask, jwt: JWTManager, *, public_key: str, private_key: str |
     if private_key:
         app.config["JWT_PRIVATE_KEY"] = private_key
     jwt.init_app(app)
-    _jwt_views.get_unverified_jwt_headers = _remembered_headers  # the library's request flow looks it up here
+    _jwt_views.get_unverified_jwt_headers = _remembered_headers  # type: ignore[attr-defined]  # the library's request flow looks it up here
     # Parsed once: by default the PEM would be parsed again for every request's token.
     verifying_key = load_pem_public_key(public_key.encode())
     jwt.decode_key_loader(lambda _header, _payload: verifying_key)
