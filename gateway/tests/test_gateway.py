@@ -184,16 +184,16 @@ def test_connections_to_a_service_are_kept_alive_and_reused():
     accepted = []
 
     def serve(conn):
-        reader = conn.makefile("rb")
-        while True:
-            lines = []
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                lines.append(line)
-            if not lines:
-                return
-            body = lines[0].split()[1]
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Seen: %d\r\n\r\n%s"
-                         % (len(body), len(accepted), body))
+        with conn, conn.makefile("rb") as reader:  # closed when the peer goes: no socket left to the collector
+            while True:
+                lines = []
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    lines.append(line)
+                if not lines:
+                    return
+                body = lines[0].split()[1]
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Seen: %d\r\n\r\n%s"
+                             % (len(body), len(accepted), body))
 
     def accept():
         while True:
