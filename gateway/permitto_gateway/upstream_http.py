@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import cast
 
-from urllib3.util.wait import wait_for_read
+from permitto_common.sockets import still_open
 
 CHUNK = 64 * 1024
 MAX_HEAD_LINE = 64 * 1024
@@ -45,21 +45,6 @@ class Connection:
             self.reader.close()
         finally:
             self.sock.close()
-
-
-def still_open(sock: socket.socket) -> bool:
-    """Nothing to read on an idle connection: neither its end of file nor stray bytes. A non-blocking
-    peek, one system call (a poll through gevent's hub cost ten times as much)."""
-    if isinstance(sock, ssl.SSLSocket):
-        return not wait_for_read(sock, timeout=0.0)
-    sock.settimeout(0.0)
-    try:
-        sock.recv(1, socket.MSG_PEEK)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    return False
 
 
 class Pool:

@@ -7,6 +7,8 @@ from typing import Any, cast
 from flask import Flask, current_app
 from redis import Redis
 
+from .redis_wire import WirePool
+
 _KEY = "permitto.redis"
 
 
@@ -21,9 +23,14 @@ def get_redis(app: Flask | None = None) -> Redis:
 
 
 def round_trip(client: Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
-    """Several commands in one round trip without a Pipeline's bookkeeping (a third of its CPU; the
-    gateway does this once per request): one pooled connection, the commands sent in one write, the
-    replies read in order. An error reply or a failed connection raises, and the connection is dropped."""
+    """Several commands in one round trip, the replies in order, as redis-py reads them without response
+    callbacks (bytes, ints, None, lists). The gateway does this once per request and every service once
+    per signed-in request, so it speaks RESP on pooled sockets of its own (redis_wire) where the client
+    is plain TCP. An error reply raises ResponseError, a failed connection ConnectionError or
+    TimeoutError: each a RedisError."""
+    wire = WirePool.for_client(client)
+    if wire is not None:
+        return wire.round_trip(commands)
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
