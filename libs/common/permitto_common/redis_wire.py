@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import weakref
 from collections import deque
 from typing import Any
@@ -109,9 +110,17 @@ class WirePool:
         client does not speak plain TCP with RESP2 (TLS, a Unix socket, RESP3)."""
         pool: ConnectionPool = client.connection_pool
         found = _POOLS.get(pool)
-        if found is None or found._pid != os.getpid():  # a forked child opens sockets of its own
+        if found is not None and found._pid == os.getpid():
+            return found
+        if pool in _OTHER:
+            return None
+        with _MAKING:  # one pool per client, though several threads ask at once; a forked child makes its own
+            found = _POOLS.get(pool)
+            if found is not None and found._pid == os.getpid():
+                return found
             kwargs = pool.connection_kwargs
             if pool.connection_class is not RedisPyConnection or kwargs.get("protocol") not in (None, 2, "2"):
+                _OTHER.add(pool)
                 return None
             found = cls(host=kwargs.get("host", "localhost"), port=int(kwargs.get("port", 6379)),
                         db=int(kwargs.get("db", 0) or 0), username=kwargs.get("username"),
@@ -119,7 +128,7 @@ class WirePool:
                         connect_timeout=kwargs.get("socket_connect_timeout"))
             _POOLS[pool] = found
             weakref.finalize(pool, found.close)  # its sockets close with the client's pool
-        return found
+            return found
 
     def round_trip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """Send the commands in one write and read their replies in order. A failed connection raises
@@ -190,6 +199,8 @@ class WirePool:
         while len(replies) < count:
             try:
                 reply, after = parse(buf, pos)
+            except ValueError as exc:  # a length or an integer that is not a number: out of step
+                raise RedisConnectionError(f"unreadable reply from Redis: {exc}") from None
             except _Incomplete:
                 try:
                     chunk = sock.recv(65536)
@@ -218,3 +229,5 @@ def _send(sock: socket.socket, data: bytes) -> None:
 
 
 _POOLS: weakref.WeakKeyDictionary[ConnectionPool, WirePool] = weakref.WeakKeyDictionary()
+_OTHER: weakref.WeakSet[ConnectionPool] = weakref.WeakSet()  # clients that keep redis-py's path
+_MAKING = threading.Lock()

@@ -101,6 +101,29 @@ def test_a_refused_login_is_a_connection_error(test_engines):
         round_trip(Redis.from_url(url), [("GET", "k")])
 
 
+def test_a_reply_that_cannot_be_read_is_a_connection_error():
+    """A peer that answers out of step (here: an integer that is not a number) is not trusted further."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b":not-a-number\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    client = Redis.from_url(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    try:
+        with pytest.raises(RedisConnectionError, match="unreadable reply"):
+            round_trip(client, [("INCR", "k")])
+        assert len(WirePool.for_client(client)._idle) == 0  # the connection was closed, not kept
+    finally:
+        listener.close()
+        client.close()
+
+
 def test_other_transports_keep_redis_py(test_engines):
     assert WirePool.for_client(Redis.from_url("rediss://127.0.0.1:6380/0")) is None
     assert WirePool.for_client(Redis.from_url("unix:///tmp/redis.sock")) is None
