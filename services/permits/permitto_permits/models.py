@@ -75,6 +75,11 @@ _PUBLISHED_SCHEMAS: dict[uuid.UUID, dict[str, Any]] = {}
 _PUBLISHED_SCHEMAS_KEPT = 2000
 
 
+def published_schema(version_id: uuid.UUID) -> dict[str, Any] | None:
+    """The schema of a published version that this process has parsed already, or None."""
+    return _PUBLISHED_SCHEMAS.get(version_id)
+
+
 class Permit(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "permits"
     __table_args__ = (

@@ -119,7 +119,7 @@ def analytics_view() -> Response:
 @require_auth()
 def get_permit(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
-    return _one(access.visible_permit(actor, permit_id), actor)
+    return _one(access.permit_to_show(actor, permit_id), actor)
 
 
 @bp.patch("/<uuid:permit_id>")
