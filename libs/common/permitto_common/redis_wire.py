@@ -82,13 +82,6 @@ def parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
     raise RedisConnectionError(f"unexpected reply from Redis: {bytes(buf[pos - len(line) - 3:pos])!r}")
 
 
-class WireConnection:
-    __slots__ = ("sock",)
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-
-
 class WirePool:
     """Kept-alive sockets to one Redis, newest first, for round trips. Safe across threads and green
     threads: a socket is held by one caller at a time, and deque's pop and append are atomic."""
@@ -101,7 +94,7 @@ class WirePool:
         self.hello = pack(([("AUTH", username, password) if username else ("AUTH", password)] if password else [])
                           + ([("SELECT", db)] if db else []))
         self.expected = (1 if password else 0) + (1 if db else 0)
-        self._idle: deque[WireConnection] = deque()
+        self._idle: deque[socket.socket] = deque()
         self._pid = os.getpid()
 
     @classmethod
@@ -134,15 +127,15 @@ class WirePool:
         """Send the commands in one write and read their replies in order. A failed connection raises
         redis-py's ConnectionError or TimeoutError (so callers' `except RedisError` holds) and is closed;
         an error reply raises ResponseError once all replies are read, and the connection is kept."""
-        conn = self._checkout()
+        sock = self._checkout()
         try:
-            conn.sock.settimeout(self.timeout)
-            _send(conn.sock, pack(commands))
-            replies = self._read(conn.sock, len(commands))
+            sock.settimeout(self.timeout)
+            _send(sock, pack(commands))
+            replies = self._read(sock, len(commands))
         except BaseException:
-            conn.sock.close()
+            sock.close()
             raise
-        self._checkin(conn)
+        self._checkin(sock)
         for reply in replies:
             if isinstance(reply, ResponseError):
                 raise reply
@@ -150,25 +143,25 @@ class WirePool:
 
     def close(self) -> None:
         while self._idle:
-            self._idle.pop().sock.close()
+            self._idle.pop().close()
 
-    def _checkout(self) -> WireConnection:
+    def _checkout(self) -> socket.socket:
         while self._idle:
-            conn = self._idle.pop()
+            sock = self._idle.pop()
             # Peeked first, as redis-py does on every checkout: a connection that a restarted Redis closed
             # is dropped here, before any command is written to it.
-            if still_open(conn.sock):
-                return conn
-            conn.sock.close()
+            if still_open(sock):
+                return sock
+            sock.close()
         return self._connect()
 
-    def _checkin(self, conn: WireConnection) -> None:
+    def _checkin(self, sock: socket.socket) -> None:
         if len(self._idle) >= KEEP:
-            conn.sock.close()
+            sock.close()
             return
-        self._idle.append(conn)
+        self._idle.append(sock)
 
-    def _connect(self) -> WireConnection:
+    def _connect(self) -> socket.socket:
         try:
             sock = socket.create_connection(self.address, timeout=self.connect_timeout)
         except TimeoutError as exc:
@@ -189,7 +182,7 @@ class WirePool:
             if errors:
                 sock.close()
                 raise RedisConnectionError(f"Redis refused the connection's setup: {errors[0]}")
-        return WireConnection(sock)
+        return sock
 
     @staticmethod
     def _read(sock: socket.socket, count: int) -> list[Any]:
