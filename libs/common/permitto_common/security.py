@@ -71,30 +71,38 @@ class VerifiedTokens:
     for up to 15 minutes, and checking its signature again each time was a fifth of a list read's CPU.
     Only a token that verified is remembered, by its exact text; its expiry is checked on every use, and
     revocation is not remembered here at all (the deny list is read for every request). The token's
-    header is remembered beside its claims (header_of)."""
+    header is kept beside its claims once it is asked for (header_of): the gateway never asks."""
 
     def __init__(self, *, remembered: int = 10_000) -> None:
-        self._claims: dict[str, dict[str, Any]] = {}
-        self._headers: dict[str, dict[str, Any]] = {}
+        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}  # claims, header
         self._remembered = remembered
 
     def get(self, token: str) -> dict[str, Any] | None:
         """The claims of a token verified before and not yet expired; None otherwise."""
-        claims = self._claims.get(token)
-        if claims is None or float(claims.get("exp", 0)) <= time.time():
-            return None
-        return claims
+        entry = self._live(token)
+        return entry[0] if entry else None
 
     def header_of(self, token: str) -> dict[str, Any] | None:
         """The header of a token whose claims get() gives, None otherwise."""
-        return self._headers.get(token) if self.get(token) is not None else None
+        entry = self._live(token)
+        if entry is None:
+            return None
+        claims, header = entry
+        if header is None:
+            header = pyjwt.get_unverified_header(token)  # the token verified: its header parses
+            self._verified[token] = (claims, header)
+        return header
+
+    def _live(self, token: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        entry = self._verified.get(token)
+        if entry is None or float(entry[0].get("exp", 0)) <= time.time():
+            return None
+        return entry
 
     def remember(self, token: str, claims: dict[str, Any]) -> None:
-        if len(self._claims) >= self._remembered:
-            self._claims.clear()  # a burst of new tokens costs one verification each again, never memory
-            self._headers.clear()
-        self._claims[token] = claims
-        self._headers[token] = pyjwt.get_unverified_header(token)  # the token verified: its header parses
+        if len(self._verified) >= self._remembered:
+            self._verified.clear()  # a burst of new tokens costs one verification each again, never memory
+        self._verified[token] = (claims, None)
 
 
 class CachingJWTManager(JWTManager):
