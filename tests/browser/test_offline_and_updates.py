@@ -74,6 +74,8 @@ def test_a_draft_started_offline_is_kept_and_syncs_when_the_connection_returns(o
                                               q.onsuccess = () => r(q.result); });
         return keys.includes(`template:${hotWork}:latest`) && keys.some(k => String(k).startsWith('areas:'));
     }""", arg=hot_work)
+    jetty = page.get_by_label("Work area", exact=False).locator("option", has_text="(JETTY)")
+    jetty.wait_for(state="attached")  # what the receiver saw before the signal went
 
     screen.context.set_offline(True)
     page.get_by_text("You are offline").wait_for()
@@ -112,6 +114,25 @@ def test_a_draft_started_offline_is_kept_and_syncs_when_the_connection_returns(o
     assert saved["formData"]["location"] == "Gate 2, bollards 4-9"
     assert saved["formData"]["workers"] == 3
     assert saved["version"] == 2  # created once, saved once: no replay was applied twice
+
+    # A phone that never kept the project's areas says so beside the field, and loads them when the signal
+    # comes back, rather than offering an empty choice with no reason.
+    page.evaluate("""async () => {
+        const db = await new Promise(r => { const q = indexedDB.open('permitto'); q.onsuccess = () => r(q.result); });
+        const store = db.transaction('cache', 'readwrite').objectStore('cache');
+        const keys = await new Promise(r => { const q = store.getAllKeys(); q.onsuccess = () => r(q.result); });
+        await Promise.all(keys.filter(k => String(k).startsWith('areas:')).map(k =>
+            new Promise(r => { store.delete(k).onsuccess = r; })));
+        db.close();
+    }""")
+    screen.context.set_offline(True)
+    page.get_by_text("You are offline").wait_for()
+    page.get_by_role("link", name="New", exact=True).click()
+    unloaded = page.get_by_test_id("areas-unloaded")
+    assert unloaded.inner_text() == "The work areas are not on this phone yet: they load when you are back online."
+    screen.context.set_offline(False)
+    jetty.wait_for(state="attached")
+    assert unloaded.count() == 0
     api.session.close()
 
 

@@ -69,6 +69,9 @@ function prepared(request: Request): Request {
   return new Request(request, { headers, credentials: "same-origin" });
 }
 
+/** The statuses whose answers have no body (a Response made with one throws). */
+const NULL_BODY = new Set([204, 205, 304]);
+
 /** A request while the phone knows it has no signal fails at once, and one in flight when the signal goes
  * is given up: with a service worker in between, such a fetch can hang instead of failing, and the outbox's
  * replay, which waits for it, would then never start again when the signal comes back. */
@@ -78,7 +81,11 @@ async function send(request: Request): Promise<Response> {
   const lost = () => abort.abort();
   window.addEventListener("offline", lost);
   try {
-    return await fetch(request, { signal: abort.signal });
+    const response = await fetch(request, { signal: abort.signal });
+    // The body is read here too: a signal lost while it arrives is the same lost signal (an OfflineError),
+    // not an AbortError from whoever reads it later.
+    const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   } catch {
     throw new OfflineError();
   } finally {

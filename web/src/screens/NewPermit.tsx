@@ -78,7 +78,29 @@ export function AreaSelect({ projectId, value, error, onChange }: {
   projectId: string; value?: string | null | undefined; error?: string | undefined; onChange?(id: string): void;
 }) {
   const [list, setList] = useState<Area[] | null>(null);
-  useEffect(() => { setList(null); void workAreas(projectId).then(setList).catch(() => setList([])); }, [projectId]);
+  const [unloaded, setUnloaded] = useState("");
+  useEffect(() => {
+    // A list that could not be loaded says why beside the field, and is asked for again when the signal
+    // comes back: an empty choice with no reason would leave a receiver stuck on a scaffold.
+    let mounted = true;
+    let failed = false;
+    const load = () => void workAreas(projectId).then((areas) => {
+      failed = false;
+      if (mounted) { setList(areas); setUnloaded(""); }
+    }).catch((e: unknown) => {
+      failed = true;
+      if (mounted) {
+        setList([]);
+        setUnloaded(e instanceof OfflineError
+          ? "The work areas are not on this phone yet: they load when you are back online." : messageOf(e));
+      }
+    });
+    const again = () => { if (failed) load(); };
+    setList(null);
+    load();
+    window.addEventListener("online", again);
+    return () => { mounted = false; window.removeEventListener("online", again); };
+  }, [projectId]);
   return (
     <div class={`field${error ? " has-error" : ""}`}>
       <label for="f-workAreaId">Work area<span class="req" aria-hidden="true"> *</span></label>
@@ -89,6 +111,7 @@ export function AreaSelect({ projectId, value, error, onChange }: {
         <option value="">{list === null ? "Loading the areas…" : "Choose the work area"}</option>
         {list ? areaChoices(list).map((a) => <option value={a.id} key={a.id}>{a.label}</option>) : null}
       </select>
+      {unloaded ? <p class="help" role="status" data-testid="areas-unloaded">{unloaded}</p> : null}
       <ErrorText id="f-workAreaId-error" message={error} />
     </div>
   );
