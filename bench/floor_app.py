@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-STATEMENTS: dict[str, list[tuple[str, Any]]] = pickle.loads(Path(os.environ["FLOOR_STATEMENTS"]).read_bytes())  # noqa: S301 -- the benchmark's own file
+STATEMENTS: dict[str, list[tuple[str, Any, bool]]] = pickle.loads(Path(os.environ["FLOOR_STATEMENTS"]).read_bytes())  # noqa: S301 -- the benchmark's own file
 DATABASE_URL = os.environ["DATABASE_URL"]
 _local = threading.local()
 
@@ -35,14 +35,17 @@ def _read(kind: str) -> list[list[dict[str, Any]]]:
     answers = []
     try:
         with conn.cursor() as cursor:
-            for sql, params in STATEMENTS[kind]:
+            for sql, params, autocommit in STATEMENTS[kind]:
+                if conn.autocommit != autocommit:  # as the service ran it: in a transaction or without one
+                    conn.rollback()
+                    conn.autocommit = autocommit
                 cursor.execute(sql, params)
                 if cursor.description is None:
                     continue
                 names = [c.name for c in cursor.description]
                 answers.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
     finally:
-        conn.rollback()  # as the service's session ends its transaction
+        conn.rollback()  # as the service's session ends its transaction, when there is one
     return answers
 
 

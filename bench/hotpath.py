@@ -62,10 +62,10 @@ http {{
 """
 
 
-def capture(env: dict[str, str], token: str, reads: dict[str, str]) -> dict[str, list[tuple[str, Any]]]:
+def capture(env: dict[str, str], token: str, reads: dict[str, str]) -> dict[str, list[tuple[str, Any, bool]]]:
     """The SQL statements the permits service runs for each read, caught at the driver (psycopg's
     cursor: what SQLAlchemy runs and what the service runs on the driver itself) as it runs them in
-    this process."""
+    this process, each with whether it ran in a transaction or in autocommit (the floor does the same)."""
     import psycopg
 
     saved = {k: os.environ.get(k) for k in env}
@@ -80,24 +80,23 @@ def capture(env: dict[str, str], token: str, reads: dict[str, str]) -> dict[str,
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    caught: list[tuple[str, Any]] = []
-    out: dict[str, list[tuple[str, Any]]] = {}
+    caught: list[tuple[str, Any, bool]] = []
+    out: dict[str, list[tuple[str, Any, bool]]] = {}
     execute = psycopg.Cursor.execute
 
     def catching(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        caught.append((query, params))
+        caught.append((query, params, cursor.connection.autocommit))
         return execute(cursor, query, params, **kwargs)
 
     psycopg.Cursor.execute = catching  # type: ignore[method-assign]
     try:
-        with app.app_context():
-            client = app.test_client()
-            for kind, path in reads.items():
-                client.get(path, headers={"Authorization": f"Bearer {token}"})  # warm: what runs once per process
-                caught.clear()
-                answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
-                assert answer.status_code == 200, answer.text
-                out[kind] = list(caught)
+        client = app.test_client()  # each request in an app context of its own, as served: its session ends with it
+        for kind, path in reads.items():
+            client.get(path, headers={"Authorization": f"Bearer {token}"})  # warm: what runs once per process
+            caught.clear()
+            answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+            out[kind] = list(caught)
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     return out
@@ -150,8 +149,10 @@ def main() -> None:
         nginx, nginx_port, nginx_words = start_nginx(stack.ports["permits"], base)
         try:
             wait_for_port(floor_port, timeout=30, proc=floor, what="the floor app")
-            print(f"statements a read runs: list {len(statements['list'])}, get {len(statements['get'])} "
-                  "(besides the connection's pre-ping and the transaction's end)")
+            for kind, caught in statements.items():
+                alone = sum(autocommit for _, _, autocommit in caught)
+                print(f"statements the {kind} read runs: {len(caught)}, {alone} of them with no transaction around "
+                      f"them, {len(caught) - alone} in one (and its BEGIN and ROLLBACK)")
             print(nginx_words)
             direct = f"http://127.0.0.1:{stack.ports['permits']}"
             targets: dict[str, tuple[str | None, dict[str, str], list[int]]] = {

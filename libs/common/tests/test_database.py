@@ -1,4 +1,5 @@
-"""The pool's liveness check on a real PostgreSQL: idle connections are pinged, busy ones are not."""
+"""On a real PostgreSQL: the pool's liveness check (idle connections are pinged, busy ones are not), and
+reads on the driver (DriverRead), in the session's transaction or with none."""
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -85,3 +86,44 @@ def test_a_driver_read_answers_what_the_orm_would_from_one_compiled_statement(en
             DriverRead(select(table.c.tags), engine.dialect)
     finally:
         table.drop(engine)
+
+
+def test_a_driver_read_with_no_transaction_runs_without_one_and_in_a_transaction_sees_its_changes(test_engines):
+    import uuid
+
+    from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from permitto_common.database import DriverRead, bind
+
+    url = make_url(test_engines.admin_database_url).set(drivername="postgresql+psycopg")
+    engine = create_engine(url, pool_size=2, max_overflow=0, pool_timeout=2)
+    table = Table(f"driver_tx_{uuid.uuid4().hex[:8]}", MetaData(), Column("n", Integer, primary_key=True),
+                  Column("name", String(20)))
+    table.create(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table), [{"n": 1, "name": "committed"}])
+        read = DriverRead(select(table.c.name).where(func.sqrt(bind("x", type_=Float)) >= 0).order_by(table.c.n),
+                          engine.dialect)
+        with Session(engine) as session, Session(engine) as other:
+            assert [r.name for r in read.rows(session, {"x": 1.0})] == ["committed"]
+            assert not session.in_transaction()  # read alone: no BEGIN, no ROLLBACK, no connection held
+            assert engine.pool.checkedout() == 0
+            lent = engine.raw_connection()
+            assert lent.dbapi_connection.autocommit is False  # given back to the pool as the pool lends them
+            lent.close()
+
+            session.execute(insert(table), [{"n": 2, "name": "mine, not committed"}])
+            assert [r.name for r in read.rows(session, {"x": 1.0})] == ["committed", "mine, not committed"]
+            assert [r.name for r in read.rows(other, {"x": 1.0})] == ["committed"]  # another's read does not see it
+            session.rollback()
+
+            with pytest.raises(DBAPIError, match="square root"):  # the driver's error as SQLAlchemy's
+                read.rows(session, {"x": -1.0})  # a read that fails leaves no broken connection in the pool
+            assert engine.pool.checkedout() == 0
+            assert [r.name for r in read.rows(session, {"x": 4.0})] == ["committed"]
+    finally:
+        table.drop(engine)
+        engine.dispose()
