@@ -130,6 +130,7 @@ def test_a_draft_started_offline_is_kept_and_syncs_when_the_connection_returns(o
     page.get_by_role("link", name="New", exact=True).click()
     unloaded = page.get_by_test_id("areas-unloaded")
     assert unloaded.inner_text() == "The work areas are not on this phone yet: they load when you are back online."
+    screen.shot("new-permit-areas-not-kept-offline-phone")
     screen.context.set_offline(False)
     jetty.wait_for(state="attached")
     assert unloaded.count() == 0
