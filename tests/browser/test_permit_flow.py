@@ -98,6 +98,7 @@ def test_three_people_take_a_permit_from_draft_to_active(open_app, clock, link_i
     page.get_by_role("button", name="Next").click()  # the work area is asked for before the form opens
     page.locator("#f-workAreaId-error", has_text="Work area: is required").wait_for()
     page.get_by_label("Work area", exact=False).select_option(value=stair)
+    page.locator("#f-workAreaId-error", has_text="is required").wait_for(state="detached")  # gone once chosen
     page.get_by_label("Valid from", exact=False).fill(tomorrow_at(6).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Valid to", exact=False).fill(tomorrow_at(17).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Work ends", exact=False).fill("16:30")

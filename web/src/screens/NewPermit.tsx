@@ -128,16 +128,24 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
   const [list, setList] = useState<Template[] | null>(null);
   const [error, setError] = useState("");
   const [own, setFields] = useState<Record<string, string>>({});
-  const fields = { ...problems, ...own };
+  // A field changed since the last "Next" no longer shows its reason: it is checked again on the next one.
+  const [edited, setEdited] = useState<string[]>([]);
+  const fields = Object.fromEntries(Object.entries({ ...problems, ...own }).filter(([name]) => !edited.includes(name)));
+  const changed = (e: Event) => {
+    const name = (e.target as HTMLInputElement | null)?.name;
+    if (name && !edited.includes(name)) setEdited([...edited, name]);
+  };
   const projects = me.projects.filter((p) => p.isActive);
   const [projectId, setProjectId] = useState(project?.id ?? projects[0]?.id ?? "");
+  const [areaId, setAreaId] = useState("");
   const tz = projects.find((p) => p.id === projectId)?.timezone ?? "UTC";
   useEffect(() => { templates().then((t) => setList(t.filter((x) => x.isActive && x.publishedVersion))).catch((e) => setError(messageOf(e))); }, []);
   if (!list) return error ? <Alert>{error}</Alert> : <Spinner label="Loading permit types" />;
   return (
-    <form noValidate onSubmit={(e) => {
+    <form noValidate onInput={changed} onChange={changed} onSubmit={(e) => {
       e.preventDefault();
       const form = e.currentTarget;
+      setEdited([]);
       const get = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value;
       const problems: Record<string, string> = {};
       if (!get("templateId")) problems.templateId = "Choose the type of work.";
@@ -157,11 +165,11 @@ function Basics({ onStart, problems }: { onStart(draft: LocalDraft): void; probl
       <Alert>{error}</Alert>
       <div class="field">
         <label for="f-projectId">Project<span class="req" aria-hidden="true"> *</span></label>
-        <select id="f-projectId" name="projectId" value={projectId} onChange={(e) => setProjectId(e.currentTarget.value)}>
+        <select id="f-projectId" name="projectId" value={projectId} onChange={(e) => { setProjectId(e.currentTarget.value); setAreaId(""); }}>
           {projects.map((p) => <option value={p.id} key={p.id}>{p.code} · {p.name}</option>)}
         </select>
       </div>
-      <AreaSelect projectId={projectId} error={fields.workAreaId} key={projectId} />
+      <AreaSelect projectId={projectId} value={areaId} onChange={setAreaId} error={fields.workAreaId} key={projectId} />
       <fieldset class={`field${fields.templateId ? " has-error" : ""}`}>
         <legend>Type of work<span class="req" aria-hidden="true"> *</span></legend>
         <div class="choices">
