@@ -42,9 +42,13 @@ UNIT_TEST_DIRS = [
 ]
 PYTEST_NO_TESTS = 5
 # Cross-service test files that start a system of their own (or several): they run beside the ones that
-# share the session's system, in a second pytest, since most of their time is spent waiting.
-OWN_SYSTEM_TESTS = ["tests/test_outages.py", "tests/test_make_up.py", "tests/test_api_docs.py"]  # docs last
-SECOND_SYSTEM_TESTS = ["tests/browser", "tests/test_notifications.py", "tests/test_daily.py"]
+# share the session's system, in pytests of their own, since most of their time is spent waiting.
+OWN_SYSTEM_TESTS = ["tests/test_outages.py", "tests/test_make_up.py"]
+API_DOCUMENT_TESTS = ["tests/test_api_docs.py"]
+# The browser tests drive a second system (its own databases and Redis database) beside the first; the
+# notification and daily-cycle tests, slow with waiting, a third one after the API document's is stopped.
+SECOND_SYSTEM_TESTS = ["tests/browser"]
+THIRD_SYSTEM_TESTS = ["tests/test_notifications.py", "tests/test_daily.py"]
 
 
 def verdict(name: str, code: int, elapsed: float) -> None:
@@ -185,18 +189,18 @@ def main() -> None:
         if "cross" in steps:
             chromium.wait()
             shared = [sys.executable, "-m", "pytest", "-p", "no:xdist", "tests", "--ignore=tests/delivery",
-                      *[f"--ignore={path}" for path in SECOND_SYSTEM_TESTS + OWN_SYSTEM_TESTS]]
-            # Those with systems of their own run in two groups side by side: outages and make up; the documents.
-            own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS[:-1]]
-            docs = [sys.executable, "-m", "pytest", "-p", "no:xdist", OWN_SYSTEM_TESTS[-1]]
-            # The browser tests (and, to share the time evenly, the slow notification and daily-cycle tests)
-            # drive a second system (its own databases and Redis database), beside the first.
+                      *[f"--ignore={path}" for path in
+                        OWN_SYSTEM_TESTS + API_DOCUMENT_TESTS + SECOND_SYSTEM_TESTS + THIRD_SYSTEM_TESTS]]
+            own = [sys.executable, "-m", "pytest", "-p", "no:xdist", *OWN_SYSTEM_TESTS]
             browser = [sys.executable, "-m", "pytest", "-p", "no:xdist", *SECOND_SYSTEM_TESTS]
+            # pytest runs the files in this order: the API document's system stops with its module, before
+            # the third system starts for the rest.
+            docs = [sys.executable, "-m", "pytest", "-p", "no:xdist", *API_DOCUMENT_TESTS, *THIRD_SYSTEM_TESTS]
             run_beside("cross-service tests", shared, [
-                ("browser, notification and daily-cycle tests", browser,
-                 {"PERMITTO_TEST_SYSTEM": "second", "PERMITTO_TEST_REDIS_DB": "13"}),
+                ("browser tests", browser, {"PERMITTO_TEST_SYSTEM": "second", "PERMITTO_TEST_REDIS_DB": "13"}),
                 ("cross-service tests with systems of their own", own, {}),
-                ("the API document and its fuzzing, on a system of its own", docs, {}),
+                ("the API document and its fuzzing, then the notification and daily-cycle tests", docs,
+                 {"PERMITTO_TEST_SYSTEM": "third", "PERMITTO_TEST_REDIS_DB": "12"}),
             ], env)
         if "delivery" in steps:
             # Dockerfiles, compose, workflows, Railway, env lists; production commands from clean venvs.
