@@ -9,13 +9,31 @@ import json
 import re
 
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devstack.api_client import Api
+
+WORKER_STATE = """async () => {
+  const r = await navigator.serviceWorker.getRegistration();
+  return r ? {installing: r.installing?.state ?? null, waiting: r.waiting?.state ?? null,
+              active: r.active?.state ?? null} : null;
+}"""
+
+
+def worker_ready(page, seconds: float = 30) -> None:
+    """Wait, for a bounded time, until the page's service worker is active. navigator.serviceWorker.ready
+    never settles when the worker fails to install, so awaited bare it hangs until pytest's own limit."""
+    page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.__workerReady = true; }); }")
+    try:
+        page.wait_for_function("window.__workerReady === true", timeout=seconds * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the service worker was not active after {seconds:g} s; "
+                             f"its registration: {page.evaluate(WORKER_STATE)}") from None
 
 
 def controlled(screen) -> None:
     """Wait for the service worker, then reload so it controls the page (it does not before)."""
-    screen.page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    worker_ready(screen.page)
     screen.page.reload()
     screen.page.wait_for_function("navigator.serviceWorker.controller !== null")
 
@@ -187,7 +205,7 @@ def test_a_new_deployment_offers_an_update(open_app, built_app):
 def test_push_opt_in_speaks_plainly_and_iphones_get_the_home_screen_hint(open_app):
     # Chromium keeps the Push API from private (automated) windows: the opt-in says so in words.
     screen = open_app(email="issuer.downtown@permitto.example", permissions=["notifications"])
-    screen.page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    worker_ready(screen.page)
     screen.page.get_by_role("link", name="Settings").click()
     screen.page.get_by_role("button", name="Turn on push notifications").click()
     screen.page.get_by_text("This browser could not turn on push notifications").wait_for()
