@@ -122,6 +122,35 @@ def test_a_block_refuses_with_the_other_permit_named_and_only_when_place_and_tim
     ok(submit(people, confined))  # a terminal permit conflicts with nothing
 
 
+def test_the_same_area_is_the_area_what_it_is_inside_and_what_is_inside_it_at_any_depth(people, ids):
+    coordinator = people["coordinator"]
+    downtown = ids["projects"]["DOWNTOWN"]
+    block = new_work_area(coordinator, downtown, "Block D")
+    level_1 = new_work_area(coordinator, downtown, "Block D, level 1", parent_id=block)
+    level_2 = new_work_area(coordinator, downtown, "Block D, level 2", parent_id=block)
+    plant_room = new_work_area(coordinator, downtown, "Block D, level 1 plant room", parent_id=level_1)
+    start = datetime.now(NY).replace(microsecond=0) + timedelta(days=4)
+
+    hot = ok(submit(people, draft(people, ids, "HW", plant_room, start=start, title="Braze chiller lines")))
+    over_it = submit(people, draft(people, ids, "CSE", block, start=start))  # two levels above the hot work
+    assert over_it.status_code == 409
+    assert hot["number"] in over_it.json()["error"]["message"]
+    beside_it = ok(submit(people, draft(people, ids, "CSE", level_2, start=start)))  # another branch: not the same
+    assert beside_it["conflicts"] == []
+
+    for permit in (hot, beside_it):
+        ok(coordinator.post(f"/permits/{permit['id']}/cancel", json={"reason": "Replanned"}))
+    above = ok(submit(people, draft(people, ids, "HW", block, start=start, title="Cut roof steel on Block D")))
+    under_it = submit(people, draft(people, ids, "CSE", plant_room, start=start))  # two levels below
+    assert under_it.status_code == 409
+    assert above["number"] in under_it.json()["error"]["message"]
+    warned = ok(submit(people, draft(people, ids, "HW", plant_room, start=start, title="Grind plant room frames")))
+    page = ok(coordinator.get(f"/permits/{warned['id']}"))
+    assert page["workArea"]["name"] == "Block D, level 1 plant room"
+    assert [(c["number"], c["verdict"], c["workArea"]["name"]) for c in page["conflicts"]] == [
+        (above["number"], "WARN", "Block D")]
+
+
 def test_a_warn_needs_an_acknowledgement_the_coordinator_sees(people, ids):
     coordinator = people["coordinator"]
     bay = new_work_area(coordinator, ids["projects"]["DOWNTOWN"], "Loading bay")

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, select, union
 
-from permitto_common.database import DriverRead
+from permitto_common.database import DriverRead, bind
 from permitto_common.errors import Forbidden, NotFound, ValidationFailed, field_error
 
 from . import clock
@@ -55,7 +55,7 @@ def project_areas(project_id: uuid.UUID, *, include_inactive: bool = True) -> li
 
 
 class Placed(Protocol):
-    """What the nesting of areas needs of one: a WorkArea, or a row of area_tree."""
+    """What the nesting of areas needs of one: a WorkArea, or a row of near_areas."""
 
     @property
     def id(self) -> uuid.UUID: ...
@@ -65,7 +65,7 @@ class Placed(Protocol):
 
 
 class Named(Protocol):
-    """What a permit's reference to its area needs: a WorkArea, or a row of area_tree."""
+    """What a permit's reference to its area needs: a WorkArea, or a row of near_areas."""
 
     @property
     def id(self) -> uuid.UUID: ...
@@ -78,37 +78,36 @@ class Named(Protocol):
 
 
 class TreeRow(Placed, Named, Protocol):
-    """A row of area_tree."""
+    """A row of near_areas."""
 
 
-def area_tree(project_id: uuid.UUID) -> Sequence[TreeRow]:
-    """Every area of the project as plain (id, parent_id, code, name) rows: the nesting and the names,
-    in one statement and without loading whole areas (a permit's page asks it on every read, for its
-    own area and its SIMOPS conflicts)."""
-    return _tree_read().rows(db.session, {"project_id": project_id})
+def near_areas(project_id: uuid.UUID, area_id: uuid.UUID) -> Sequence[TreeRow]:
+    """Where work counts as "the same area" as work in area_id: the area, everything it is inside and
+    everything inside it, as plain (id, parent_id, code, name) rows, the area itself among them. One
+    statement that walks the nesting in PostgreSQL: a permit's page asks it on every read, for its own
+    area's name and its SIMOPS conflicts (which lie in these areas only), and the lifecycle's SIMOPS
+    check asks it for the places to compare."""
+    return _near_read().rows(db.session, {"project_id": project_id, "area_id": area_id})
 
 
 @lru_cache(maxsize=1)
-def _tree_read() -> DriverRead:
+def _near_read() -> DriverRead:
+    def start() -> Select[Any]:
+        return select(WorkArea.id, WorkArea.parent_id).where(WorkArea.project_id == bind("project_id"),
+                                                             WorkArea.id == bind("area_id"))
+    up = start().cte("area_up", recursive=True)
+    up = up.union(select(WorkArea.id, WorkArea.parent_id).join(up, WorkArea.id == up.c.parent_id))
+    down = start().cte("area_down", recursive=True)
+    down = down.union(select(WorkArea.id, WorkArea.parent_id).join(down, WorkArea.parent_id == down.c.id))
+    near = union(select(up.c.id), select(down.c.id)).subquery("near")  # UNION: a loop in the nesting ends
     return DriverRead(select(WorkArea.id, WorkArea.parent_id, WorkArea.code, WorkArea.name)
-                      .where(WorkArea.project_id == bindparam("project_id", required=True)), db.engine.dialect)
+                      .join(near, WorkArea.id == near.c.id), db.engine.dialect)
 
 
 def list_areas(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[WorkArea]:
     if not actor.sees_project(project_id):
         raise NotFound("No such project.")
     return project_areas(project_id, include_inactive=include_inactive)
-
-
-def related(area_id: uuid.UUID, areas: Sequence[Placed]) -> set[uuid.UUID]:
-    """The area, everything inside it and everything it is inside: where work counts as "the same area"."""
-    parent = {a.id: a.parent_id for a in areas}
-    ancestors: set[uuid.UUID] = set()
-    at: uuid.UUID | None = area_id
-    while at is not None and at not in ancestors:
-        ancestors.add(at)
-        at = parent.get(at)
-    return ancestors | related_down(area_id, areas)
 
 
 def _check_parent(project_id: uuid.UUID, area_id: uuid.UUID | None, parent_id: uuid.UUID | None) -> None:

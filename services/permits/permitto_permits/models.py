@@ -353,7 +353,7 @@ class WorkArea(db.Model):  # type: ignore[name-defined,misc]
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_areas.id"))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_areas.id"), index=True)  # the walk down
     shape: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[uuid.UUID | None]

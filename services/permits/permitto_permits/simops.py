@@ -22,7 +22,7 @@ from permitto_common.errors import Conflict, Forbidden, NotFound, field_error
 
 from . import audit, clock
 from .access import Actor
-from .areas import LIVE, Placed, TreeRow, area_ref, area_tree, related
+from .areas import LIVE, Placed, TreeRow, area_ref, near_areas
 from .directory import directory
 from .events import SIMOPS_ACKNOWLEDGED
 from .extensions import db
@@ -137,23 +137,23 @@ def _others_read() -> DriverRead:
 
 
 @overload
-def clashes(permit: Permit, *, lock: bool = ..., tree: Sequence[Placed] | None = ...,
+def clashes(permit: Permit, *, lock: bool = ..., near: Sequence[Placed] | None = ...,
             plain: Literal[False] = ...) -> list[Clash[Permit]]: ...
 @overload
-def clashes(permit: Permit, *, lock: bool = ..., tree: Sequence[Placed] | None = ...,
+def clashes(permit: Permit, *, lock: bool = ..., near: Sequence[Placed] | None = ...,
             plain: Literal[True]) -> list[Clash[OtherPermit]]: ...
-def clashes(permit: Permit, *, lock: bool = False, tree: Sequence[Placed] | None = None,
+def clashes(permit: Permit, *, lock: bool = False, near: Sequence[Placed] | None = None,
             plain: bool = False) -> list[Clash[Permit]] | list[Clash[OtherPermit]]:
     """The live permits this one conflicts with under a BLOCK or WARN rule. lock: take the project's
     SIMOPS lock first (held to the end of the transaction), so concurrent checks see each other's outcome.
-    tree: the project's areas (area_tree), when the caller has read them already. plain: the others as
+    near: the areas of the permit's (near_areas), when the caller has read them already. plain: the others as
     plain rows of what a clash shows (the permit's page), not Permits."""
     if permit.work_area_id is None:
         return []
     if lock:
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                            {"key": f"simops:{permit.project_id}"})
-    same_place = related(permit.work_area_id, area_tree(permit.project_id) if tree is None else tree)
+    same_place = {a.id for a in (near_areas(permit.project_id, permit.work_area_id) if near is None else near)}
     values = {"project_id": permit.project_id, "permit_id": permit.id, "places": list(same_place),
               "valid_from": permit.valid_from, "valid_to": permit.valid_to}
     others: Sequence[Any] = (_others_read().rows(db.session, values) if plain else db.session.scalars(
@@ -207,16 +207,16 @@ def _name(permit: Permit) -> str:
     return f"{permit.number or permit.title} ({permit.type}, {permit.status})"
 
 
-def conflicts_out(permit: Permit, tree: Sequence[TreeRow]) -> list[dict[str, Any]]:
-    """The permit's live conflicts, as its page shows them. tree: the project's areas (area_tree), which
-    the page has read already for the permit's own area."""
+def conflicts_out(permit: Permit, near: Sequence[TreeRow]) -> list[dict[str, Any]]:
+    """The permit's live conflicts, as its page shows them. near: the areas of the permit's (near_areas),
+    which the page has read already for the permit's own area; every conflict lies in one of them."""
     if permit.status not in LIVE and permit.status != "DRAFT":
         return []
-    found = clashes(permit, tree=tree, plain=True)
+    found = clashes(permit, near=near, plain=True)
     if not found:
         return []
     names = directory().users({str(c.acknowledgement.acknowledged_by) for c in found if c.acknowledgement})
-    areas = {a.id: a for a in tree}
+    areas = {a.id: a for a in near}
     out = []
     for clash in found:
         ack = clash.acknowledgement

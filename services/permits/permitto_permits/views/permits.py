@@ -15,7 +15,7 @@ from permitto_common.validation import parse_body, parse_query
 
 from .. import access, analytics, audit, daily_service, documents, drafts, listing, simops, transitions
 from ..access import Actor
-from ..areas import area_ref, area_tree
+from ..areas import area_ref, near_areas
 from ..models import Permit
 from ..schemas import (
     AnalyticsOut,
@@ -47,11 +47,11 @@ bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
 def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    # One read of the project's areas names the permit's own and finds its SIMOPS conflicts.
-    tree = area_tree(permit.project_id) if permit.work_area_id else []
-    area = next((a for a in tree if a.id == permit.work_area_id), None)
+    # One read of the areas around the permit's names its own and finds its SIMOPS conflicts.
+    near = near_areas(permit.project_id, permit.work_area_id) if permit.work_area_id else []
+    area = next((a for a in near if a.id == permit.work_area_id), None)
     response = success(permit_out(permit, transitions.allowed_actions(actor, permit), work_area=area_ref(area),
-                                  conflicts=simops.conflicts_out(permit, tree)), status=status)  # type: ignore[arg-type]
+                                  conflicts=simops.conflicts_out(permit, near)), status=status)  # type: ignore[arg-type]
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
