@@ -17,10 +17,11 @@ from permitto_common.security import current_identity
 
 from .directory import directory
 from .extensions import db
-from .models import Handover, Permit, Signature, TemplateVersion, published_schema
+from .models import Handover, Permit, Signature, TemplateVersion, WorkArea, published_schema
 from .states import ADMIN, COORDINATOR, ISSUER
 
 if TYPE_CHECKING:
+    from .schemas import AreaRef
     from .state_machine import Transition
 
 _Mapped = TypeVar("_Mapped")
@@ -111,10 +112,11 @@ def visible_permit(actor: Actor, permit_id: uuid.UUID, *, lock: bool = False) ->
     return found
 
 
-def permit_to_show(actor: Actor, permit_id: uuid.UUID) -> Permit:
+def permit_to_show(actor: Actor, permit_id: uuid.UUID) -> tuple[Permit, AreaRef | None]:
     """The permit as its page shows it, read on the driver in one statement: a Permit outside the session,
-    holding every column of its row, its template version and its signatures. For reading only: nothing
-    it holds is tracked, so nothing done to it is saved (every change reads visible_permit, lock=True).
+    holding every column of its row, its template version and its signatures, and how it names its work
+    area. For reading only: nothing it holds is tracked, so nothing done to it is saved (every change
+    reads visible_permit, lock=True).
 
     The page is the most read answer of the API, and the ORM's loading of the permit, its version and its
     signatures was a third of its CPU (docs/performance.md); the same rule of who sees it applies."""
@@ -123,7 +125,7 @@ def permit_to_show(actor: Actor, permit_id: uuid.UUID) -> Permit:
         raise NotFound("No such permit.")  # someone else's permit does not exist for you
     first = rows[0]
     permit = _unattached(Permit, zip(_PERMIT_KEYS, first[:_SIGNATURES_AT], strict=True))
-    version = _unattached(TemplateVersion, zip(_VERSION_KEYS, first[_VERSION_AT:], strict=True))
+    version = _unattached(TemplateVersion, zip(_VERSION_KEYS, first[_VERSION_AT:_AREA_AT], strict=True))
     schema = published_schema(version.id) if version.status == "PUBLISHED" else None
     if schema is None:  # a version not read yet in this process, or not published: its schema is read
         schema = db.session.scalar(select(TemplateVersion.schema).where(TemplateVersion.id == version.id))
@@ -132,7 +134,10 @@ def permit_to_show(actor: Actor, permit_id: uuid.UUID) -> Permit:
     permit.__dict__["signatures"] = [
         _unattached(Signature, zip(_SIGNATURE_KEYS, row[_SIGNATURES_AT:_VERSION_AT], strict=True))
         for row in rows if row[_SIGNATURES_AT] is not None]  # a permit with none has one row, its join empty
-    return permit
+    area: AreaRef | None = None
+    if permit.work_area_id is not None:
+        area = {"id": str(permit.work_area_id), "code": first.area_code, "name": first.area_name}
+    return permit, area
 
 
 _PERMIT_COLUMNS = list(Permit.__table__.columns)
@@ -143,16 +148,20 @@ _SIGNATURE_KEYS = [c.key for c in _SIGNATURE_COLUMNS]
 _VERSION_KEYS = [c.key for c in _VERSION_COLUMNS]
 _SIGNATURES_AT = len(_PERMIT_COLUMNS)
 _VERSION_AT = _SIGNATURES_AT + len(_SIGNATURE_COLUMNS)
+_AREA_AT = _VERSION_AT + len(_VERSION_COLUMNS)
 
 
 @lru_cache(maxsize=8)
 def _page_read(role: str) -> DriverRead:
-    """One row per signature (one row with none), in the order of Permit.signatures."""
+    """One row per signature (one row with none), in the order of Permit.signatures; the area's code and
+    name last."""
     return DriverRead(
         select(*_PERMIT_COLUMNS, *(c.label(f"signature_{c.key}") for c in _SIGNATURE_COLUMNS),
-               *(c.label(f"version_{c.key}") for c in _VERSION_COLUMNS))
+               *(c.label(f"version_{c.key}") for c in _VERSION_COLUMNS),
+               WorkArea.code.label("area_code"), WorkArea.name.label("area_name"))
         .select_from(Permit)
         .join(TemplateVersion, TemplateVersion.id == Permit.template_version_id)
+        .outerjoin(WorkArea, WorkArea.id == Permit.work_area_id)
         .outerjoin(Signature, Signature.permit_id == Permit.id)
         .where(Permit.id == bind("permit_id"), *visibility_terms(role))
         .order_by(Signature.signed_at), db.engine.dialect)

@@ -5,13 +5,12 @@ The live board colours each area by the most severe live permit in it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import CompoundSelect, Select, select, union
 
-from permitto_common.database import DriverRead, bind
+from permitto_common.database import bind
 from permitto_common.errors import Forbidden, NotFound, ValidationFailed, field_error
 
 from . import clock
@@ -55,7 +54,7 @@ def project_areas(project_id: uuid.UUID, *, include_inactive: bool = True) -> li
 
 
 class Placed(Protocol):
-    """What the nesting of areas needs of one: a WorkArea, or a row of near_areas."""
+    """What the nesting of areas needs of one."""
 
     @property
     def id(self) -> uuid.UUID: ...
@@ -65,7 +64,7 @@ class Placed(Protocol):
 
 
 class Named(Protocol):
-    """What a permit's reference to its area needs: a WorkArea, or a row of near_areas."""
+    """What a permit's reference to its area needs."""
 
     @property
     def id(self) -> uuid.UUID: ...
@@ -77,31 +76,20 @@ class Named(Protocol):
     def name(self) -> str: ...
 
 
-class TreeRow(Placed, Named, Protocol):
-    """A row of near_areas."""
-
-
-def near_areas(project_id: uuid.UUID, area_id: uuid.UUID) -> Sequence[TreeRow]:
-    """Where work counts as "the same area" as work in area_id: the area, everything it is inside and
-    everything inside it, as plain (id, parent_id, code, name) rows, the area itself among them. One
-    statement that walks the nesting in PostgreSQL: a permit's page asks it on every read, for its own
-    area's name and its SIMOPS conflicts (which lie in these areas only), and the lifecycle's SIMOPS
-    check asks it for the places to compare."""
-    return _near_read().rows(db.session, {"project_id": project_id, "area_id": area_id})
-
-
-@lru_cache(maxsize=1)
-def _near_read() -> DriverRead:
+def same_place(values: Mapping[str, Any] | None = None) -> CompoundSelect[Any]:
+    """Where work counts as "the same area" as work in the area `area_id` of the project `project_id`:
+    the area, everything it is inside and everything inside it, at any depth, as a statement of their
+    ids that PostgreSQL walks (the UNIONs end a loop in the nesting, were there one). Its values are
+    bind parameters, given (values) or left open, so it sits inside the SIMOPS read of the other permits
+    (simops._others_terms), which is then one statement for the page and for the lifecycle's check."""
     def start() -> Select[Any]:
-        return select(WorkArea.id, WorkArea.parent_id).where(WorkArea.project_id == bind("project_id"),
-                                                             WorkArea.id == bind("area_id"))
+        return select(WorkArea.id, WorkArea.parent_id).where(WorkArea.project_id == bind("project_id", values),
+                                                             WorkArea.id == bind("area_id", values))
     up = start().cte("area_up", recursive=True)
     up = up.union(select(WorkArea.id, WorkArea.parent_id).join(up, WorkArea.id == up.c.parent_id))
     down = start().cte("area_down", recursive=True)
     down = down.union(select(WorkArea.id, WorkArea.parent_id).join(down, WorkArea.parent_id == down.c.id))
-    near = union(select(up.c.id), select(down.c.id)).subquery("near")  # UNION: a loop in the nesting ends
-    return DriverRead(select(WorkArea.id, WorkArea.parent_id, WorkArea.code, WorkArea.name)
-                      .join(near, WorkArea.id == near.c.id), db.engine.dialect)
+    return union(select(up.c.id), select(down.c.id))
 
 
 def list_areas(actor: Actor, project_id: uuid.UUID, *, include_inactive: bool) -> Sequence[WorkArea]:

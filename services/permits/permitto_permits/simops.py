@@ -22,12 +22,12 @@ from permitto_common.errors import Conflict, Forbidden, NotFound, field_error
 
 from . import audit, clock
 from .access import Actor
-from .areas import LIVE, Placed, TreeRow, area_ref, near_areas
+from .areas import LIVE, same_place
 from .directory import directory
 from .events import SIMOPS_ACKNOWLEDGED
 from .extensions import db
-from .models import Permit, SimopsAcknowledgement, SimopsRule
-from .schemas import MatrixBody
+from .models import Permit, SimopsAcknowledgement, SimopsRule, WorkArea
+from .schemas import AreaRef, MatrixBody
 from .states import (
     ACTIVE,
     ADMIN,
@@ -106,6 +106,13 @@ class OtherPermit(Protocol):
     work_end: time
 
 
+class ShownOther(OtherPermit, Protocol):
+    """A row of the page's plain read: the other permit with its area's code and name."""
+
+    area_code: str
+    area_name: str
+
+
 Other = TypeVar("Other", bound=OtherPermit)
 
 
@@ -121,40 +128,38 @@ def _hours_overlap(a: OtherPermit, b: OtherPermit) -> bool:
 
 
 def _others_terms(values: dict[str, Any] | None = None) -> list[ColumnElement[bool]]:
-    """The other live permits in the same places at the same time, as SQL whose permit and places are
-    bind parameters: with their values given (the lifecycle's ORM read), or open (the page's plain read,
-    compiled once). The one statement of "where and when" for both."""
+    """The other live permits in the same places (areas.same_place) at the same time, as SQL whose permit,
+    area and window are bind parameters: with their values given (the lifecycle's ORM read), or open (the
+    page's plain read, compiled once). The one statement of "where and when" for both."""
     return [Permit.project_id == bind("project_id", values), Permit.id != bind("permit_id", values),
             Permit.status == any_(bindparam("live", sorted(LIVE))),
-            Permit.work_area_id == any_(bind("places", values)), Permit.valid_from < bind("valid_to", values),
+            Permit.work_area_id.in_(same_place(values)), Permit.valid_from < bind("valid_to", values),
             Permit.valid_to > bind("valid_from", values)]
 
 
 @lru_cache(maxsize=1)
 def _others_read() -> DriverRead:
-    return DriverRead(select(*(getattr(Permit, name) for name in OtherPermit.__annotations__))
+    return DriverRead(select(*(getattr(Permit, name) for name in OtherPermit.__annotations__),
+                             WorkArea.code.label("area_code"), WorkArea.name.label("area_name"))
+                      .join(WorkArea, WorkArea.id == Permit.work_area_id)
                       .where(*_others_terms()).order_by(Permit.valid_from), db.engine.dialect)
 
 
 @overload
-def clashes(permit: Permit, *, lock: bool = ..., near: Sequence[Placed] | None = ...,
-            plain: Literal[False] = ...) -> list[Clash[Permit]]: ...
+def clashes(permit: Permit, *, lock: bool = ..., plain: Literal[False] = ...) -> list[Clash[Permit]]: ...
 @overload
-def clashes(permit: Permit, *, lock: bool = ..., near: Sequence[Placed] | None = ...,
-            plain: Literal[True]) -> list[Clash[OtherPermit]]: ...
-def clashes(permit: Permit, *, lock: bool = False, near: Sequence[Placed] | None = None,
-            plain: bool = False) -> list[Clash[Permit]] | list[Clash[OtherPermit]]:
+def clashes(permit: Permit, *, lock: bool = ..., plain: Literal[True]) -> list[Clash[ShownOther]]: ...
+def clashes(permit: Permit, *, lock: bool = False,
+            plain: bool = False) -> list[Clash[Permit]] | list[Clash[ShownOther]]:
     """The live permits this one conflicts with under a BLOCK or WARN rule. lock: take the project's
     SIMOPS lock first (held to the end of the transaction), so concurrent checks see each other's outcome.
-    near: the areas of the permit's (near_areas), when the caller has read them already. plain: the others as
-    plain rows of what a clash shows (the permit's page), not Permits."""
+    plain: the others as plain rows of what a clash shows (the permit's page), not Permits."""
     if permit.work_area_id is None:
         return []
     if lock:
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                            {"key": f"simops:{permit.project_id}"})
-    same_place = {a.id for a in (near_areas(permit.project_id, permit.work_area_id) if near is None else near)}
-    values = {"project_id": permit.project_id, "permit_id": permit.id, "places": list(same_place),
+    values = {"project_id": permit.project_id, "permit_id": permit.id, "area_id": permit.work_area_id,
               "valid_from": permit.valid_from, "valid_to": permit.valid_to}
     others: Sequence[Any] = (_others_read().rows(db.session, values) if plain else db.session.scalars(
         select(Permit).where(*_others_terms(values)).order_by(Permit.valid_from)).all())
@@ -207,24 +212,21 @@ def _name(permit: Permit) -> str:
     return f"{permit.number or permit.title} ({permit.type}, {permit.status})"
 
 
-def conflicts_out(permit: Permit, near: Sequence[TreeRow]) -> list[dict[str, Any]]:
-    """The permit's live conflicts, as its page shows them. near: the areas of the permit's (near_areas),
-    which the page has read already for the permit's own area; every conflict lies in one of them."""
+def conflicts_out(permit: Permit) -> list[dict[str, Any]]:
+    """The permit's live conflicts, as its page shows them, each with the other permit's area."""
     if permit.status not in LIVE and permit.status != "DRAFT":
         return []
-    found = clashes(permit, near=near, plain=True)
+    found = clashes(permit, plain=True)
     if not found:
         return []
     names = directory().users({str(c.acknowledgement.acknowledged_by) for c in found if c.acknowledgement})
-    areas = {a.id: a for a in near}
     out = []
     for clash in found:
-        ack = clash.acknowledgement
-        area = areas.get(clash.other.work_area_id) if clash.other.work_area_id else None
+        ack, other = clash.acknowledgement, clash.other
+        area: AreaRef = {"id": str(other.work_area_id), "code": other.area_code, "name": other.area_name}
         out.append({
-            "permitId": str(clash.other.id), "number": clash.other.number, "title": clash.other.title,
-            "type": clash.other.type, "status": clash.other.status, "verdict": clash.verdict,
-            "workArea": area_ref(area),
+            "permitId": str(other.id), "number": other.number, "title": other.title,
+            "type": other.type, "status": other.status, "verdict": clash.verdict, "workArea": area,
             "acknowledgement": {"by": {"id": str(ack.acknowledged_by),
                                        "name": names.get(str(ack.acknowledged_by), {}).get("name")},
                                 "role": ack.role, "reason": ack.reason, "at": ack.acknowledged_at.isoformat()}

@@ -10,8 +10,9 @@ from sqlalchemy import inspect
 
 from permitto_common.errors import NotFound
 from permitto_permits.access import Actor, permit_to_show, visible_permit
+from permitto_permits.areas import area_ref
 from permitto_permits.extensions import db
-from permitto_permits.models import Permit, Signature, TemplateVersion
+from permitto_permits.models import Permit, Signature, TemplateVersion, WorkArea
 from permitto_permits.schemas import permit_out
 from permitto_permits.states import COORDINATOR, ISSUER, RECEIVER
 
@@ -35,7 +36,8 @@ def test_the_page_holds_the_permit_as_the_orm_reads_it(app, count):
     permit = make_permit(status="APPROVED")
     signed(permit, count)
     coordinator = Actor.known(uuid.uuid4(), COORDINATOR, set())
-    shown, loaded = permit_to_show(coordinator, permit.id), visible_permit(coordinator, permit.id)
+    (shown, area), loaded = permit_to_show(coordinator, permit.id), visible_permit(coordinator, permit.id)
+    assert area is None  # it names no work area
     assert columns(shown, Permit) == columns(loaded, Permit)
     assert [columns(s, Signature) for s in shown.signatures] == [columns(s, Signature) for s in loaded.signatures]
     assert len(shown.signatures) == count
@@ -50,7 +52,7 @@ def test_the_page_holds_the_permit_as_the_orm_reads_it(app, count):
 def test_it_is_held_outside_the_session_so_nothing_done_to_it_is_saved(app):
     permit = make_permit(status="SUBMITTED", title="Weld")
     signed(permit, 1)
-    shown = permit_to_show(Actor.known(uuid.uuid4(), COORDINATOR, set()), permit.id)
+    shown, _ = permit_to_show(Actor.known(uuid.uuid4(), COORDINATOR, set()), permit.id)
     assert inspect(shown).transient
     assert shown not in db.session
     assert all(inspect(s).transient for s in shown.signatures)
@@ -73,5 +75,17 @@ def test_who_may_not_see_it_is_told_it_does_not_exist(app):
             permit_to_show(actor, permit.id)
         with pytest.raises(NotFound):
             visible_permit(actor, permit.id)  # the same rule
-    assert permit_to_show(Actor.known(owner, RECEIVER, {project}), draft.id).id == draft.id
-    assert permit_to_show(Actor.known(uuid.uuid4(), ISSUER, {project}), submitted.id).id == submitted.id
+    assert permit_to_show(Actor.known(owner, RECEIVER, {project}), draft.id)[0].id == draft.id
+    assert permit_to_show(Actor.known(uuid.uuid4(), ISSUER, {project}), submitted.id)[0].id == submitted.id
+
+
+def test_the_page_names_the_permit_s_work_area_from_the_same_read(app):
+    project = uuid.uuid4()
+    area = WorkArea(project_id=project, code="TANK-3", name="Tank 3 roof")
+    db.session.add(area)
+    db.session.flush()
+    permit = make_permit(status="SUBMITTED", project_id=project, work_area_id=area.id)
+    signed(permit, 2)  # one row per signature: the area is read from the first
+    shown, named = permit_to_show(Actor.known(uuid.uuid4(), COORDINATOR, set()), permit.id)
+    assert named == area_ref(area) == {"id": str(area.id), "code": "TANK-3", "name": "Tank 3 roof"}
+    assert len(shown.signatures) == 2

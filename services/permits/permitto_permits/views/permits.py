@@ -15,12 +15,14 @@ from permitto_common.validation import parse_body, parse_query
 
 from .. import access, analytics, audit, daily_service, documents, drafts, listing, simops, transitions
 from ..access import Actor
-from ..areas import area_ref, near_areas
-from ..models import Permit
+from ..areas import area_ref
+from ..extensions import db
+from ..models import Permit, WorkArea
 from ..schemas import (
     AnalyticsOut,
     AnalyticsQuery,
     ApproveBody,
+    AreaRef,
     BulkDailyBody,
     CancelBody,
     ChainCheck,
@@ -46,12 +48,12 @@ from ..schemas import (
 bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 
 
-def _one(permit: Permit, actor: Actor, status: int = 200) -> Response:
-    # One read of the areas around the permit's names its own and finds its SIMOPS conflicts.
-    near = near_areas(permit.project_id, permit.work_area_id) if permit.work_area_id else []
-    area = next((a for a in near if a.id == permit.work_area_id), None)
-    response = success(permit_out(permit, transitions.allowed_actions(actor, permit), work_area=area_ref(area),
-                                  conflicts=simops.conflicts_out(permit, near)), status=status)  # type: ignore[arg-type]
+def _one(permit: Permit, actor: Actor, status: int = 200, *, area: AreaRef | None = None) -> Response:
+    """The permit's page. area: how it names its work area, when its read had it (access.permit_to_show)."""
+    if area is None and permit.work_area_id is not None:
+        area = area_ref(db.session.get(WorkArea, permit.work_area_id))
+    response = success(permit_out(permit, transitions.allowed_actions(actor, permit), work_area=area,
+                                  conflicts=simops.conflicts_out(permit)), status=status)  # type: ignore[arg-type]
     response.headers["ETag"] = f'"{permit.version}"'
     return response
 
@@ -119,7 +121,8 @@ def analytics_view() -> Response:
 @require_auth()
 def get_permit(permit_id: uuid.UUID) -> Response:
     actor = Actor.current()
-    return _one(access.permit_to_show(actor, permit_id), actor)
+    permit, area = access.permit_to_show(actor, permit_id)
+    return _one(permit, actor, area=area)
 
 
 @bp.patch("/<uuid:permit_id>")
