@@ -345,6 +345,22 @@ def test_listing_filters_sorts_and_pages_with_a_cursor(api_of, draft):
     assert {d["field"] for d in bad.json()["error"]["details"]} == {"sort"}
 
 
+def test_a_later_page_that_comes_back_empty_still_says_how_many_there_are(api_of, draft):
+    receiver, coordinator = api_of("receiver.downtown"), api_of("coordinator")
+    title = f"Pipe rack {uuid.uuid4().hex[:8]}"
+    made = [draft(title=title) for _ in range(3)]
+    for permit in made:
+        act(receiver, permit, "submit")
+    first = coordinator.get("/permits", params={"q": title, "limit": 2}).json()
+    assert len(first["data"]) == 2 and first["meta"]["total"] == 3  # the page and its count in one read
+    last = next(p for p in made if p["id"] not in {row["id"] for row in first["data"]})
+    assert act(coordinator, last, "cancel", reason="Not needed after all").status_code == 200
+    rest = coordinator.get("/permits", params={"q": title, "limit": 2, "status": "SUBMITTED",
+                                              "cursor": first["meta"]["nextCursor"]}).json()
+    assert rest["data"] == []  # what was left of the list went while the phone read the first page
+    assert (rest["meta"]["total"], rest["meta"]["totalIsCapped"], rest["meta"]["nextCursor"]) == (2, False, None)
+
+
 def test_pending_actions_per_role(api_of, draft):
     permit = draft()
     act(api_of("receiver.downtown"), permit, "submit")

@@ -81,7 +81,9 @@ def _sort_keys(sort: str) -> list[InstrumentedAttribute[Any]]:
 @lru_cache(maxsize=512)
 def _page_reads(shape: _PageShape) -> tuple[DriverRead, DriverRead]:
     """The page's statement and its capped count, for every actor and every value of the filters that
-    make this shape; the values are bind parameters (visibility_terms' viewer among them)."""
+    make this shape; the values are bind parameters (visibility_terms' viewer among them). Each row of
+    the page carries the count too (`matching`: PostgreSQL runs it once for the statement), so a page
+    and its total are one round trip; the count alone answers when a later page comes back empty."""
     stmt = select(*SUMMARY_COLUMNS).where(*visibility_terms(shape.role))
     if shape.statuses:
         stmt = stmt.where(Permit.status == any_(bind("statuses")))
@@ -104,7 +106,8 @@ def _page_reads(shape: _PageShape) -> tuple[DriverRead, DriverRead]:
         stmt = stmt.where(row < after if SORTS[shape.sort][1] else row > after)
     order = [k.desc() if SORTS[shape.sort][1] else k.asc() for k in keys]
     dialect = db.engine.dialect
-    return DriverRead(stmt.order_by(*order).limit(bind("page_rows")), dialect), DriverRead(count, dialect)
+    page = stmt.add_columns(count.scalar_subquery().label("matching")).order_by(*order).limit(bind("page_rows"))
+    return DriverRead(page, dialect), DriverRead(count, dialect)
 
 
 def list_permits(actor: Actor, query: PermitQuery) -> tuple[list[Any], str | None, int, bool]:
@@ -140,7 +143,7 @@ def list_permits(actor: Actor, query: PermitQuery) -> tuple[list[Any], str | Non
         next_cursor = _encode_cursor([getattr(last, k.key) for k in keys])
     if not query.cursor and next_cursor is None:
         return rows, None, len(rows), False  # the first page holds them all: that is the count
-    total = count.rows(db.session, params)[0][0]
+    total = rows[0].matching if rows else count.rows(db.session, params)[0][0]
     return rows, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP
 
 
