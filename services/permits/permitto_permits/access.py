@@ -18,6 +18,7 @@ from permitto_common.security import current_identity
 from .directory import directory
 from .extensions import db
 from .models import Handover, Permit, Signature, TemplateVersion, WorkArea, published_schema
+from .schemas import area_ref
 from .states import ADMIN, COORDINATOR, ISSUER
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def permit_to_show(actor: Actor, permit_id: uuid.UUID) -> tuple[Permit, AreaRef 
         for row in rows if row[_SIGNATURES_AT] is not None]  # a permit with none has one row, its join empty
     area: AreaRef | None = None
     if permit.work_area_id is not None:
-        area = {"id": str(permit.work_area_id), "code": first.area_code, "name": first.area_name}
+        area = area_ref(permit.work_area_id, first.area_code, first.area_name)
     return permit, area
 
 

@@ -18,7 +18,7 @@ from .access import Actor, add_unique, visibility_filter
 from .directory import directory
 from .extensions import db, files
 from .models import Permit, SitePlan, WorkArea
-from .schemas import AreaBody, AreaPatch, AreaRef, PlanConfirmBody, PlanUploadBody
+from .schemas import AreaBody, AreaPatch, PlanConfirmBody, PlanUploadBody
 from .states import (
     ACTIVE,
     ADMIN,
@@ -61,19 +61,6 @@ class Placed(Protocol):
 
     @property
     def parent_id(self) -> uuid.UUID | None: ...
-
-
-class Named(Protocol):
-    """What a permit's reference to its area needs."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
 
 
 def same_place(values: Mapping[str, Any] | None = None) -> CompoundSelect[Any]:
@@ -234,11 +221,6 @@ def related_down(area_id: uuid.UUID, areas: Sequence[Placed]) -> set[uuid.UUID]:
                 found.add(child)
                 todo.append(child)
     return found
-
-
-def area_ref(area: Named | None) -> AreaRef | None:
-    """How a permit names its area: enough to read it without another call."""
-    return {"id": str(area.id), "code": area.code, "name": area.name} if area else None
 
 
 def area_out(area: WorkArea) -> dict[str, Any]:

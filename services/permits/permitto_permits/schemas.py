@@ -313,6 +313,11 @@ class AreaRef(TypedDict):
     name: str
 
 
+def area_ref(area_id: uuid.UUID, code: str, name: str) -> AreaRef:
+    """How a permit names its area, and a conflict the other permit's: enough to read it without another call."""
+    return {"id": str(area_id), "code": code, "name": name}
+
+
 class AcknowledgementOut(TypedDict):
     by: PersonOut
     role: str

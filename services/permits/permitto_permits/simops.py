@@ -27,7 +27,7 @@ from .directory import directory
 from .events import SIMOPS_ACKNOWLEDGED
 from .extensions import db
 from .models import Permit, SimopsAcknowledgement, SimopsRule, WorkArea
-from .schemas import AreaRef, MatrixBody
+from .schemas import MatrixBody, area_ref
 from .states import (
     ACTIVE,
     ADMIN,
@@ -107,8 +107,9 @@ class OtherPermit(Protocol):
 
 
 class ShownOther(OtherPermit, Protocol):
-    """A row of the page's plain read: the other permit with its area's code and name."""
+    """A row of the page's plain read: the other permit with its area."""
 
+    area_id: uuid.UUID
     area_code: str
     area_name: str
 
@@ -140,7 +141,8 @@ def _others_terms(values: dict[str, Any] | None = None) -> list[ColumnElement[bo
 @lru_cache(maxsize=1)
 def _others_read() -> DriverRead:
     return DriverRead(select(*(getattr(Permit, name) for name in OtherPermit.__annotations__),
-                             WorkArea.code.label("area_code"), WorkArea.name.label("area_name"))
+                             WorkArea.id.label("area_id"), WorkArea.code.label("area_code"),
+                             WorkArea.name.label("area_name"))
                       .join(WorkArea, WorkArea.id == Permit.work_area_id)
                       .where(*_others_terms()).order_by(Permit.valid_from), db.engine.dialect)
 
@@ -223,10 +225,10 @@ def conflicts_out(permit: Permit) -> list[dict[str, Any]]:
     out = []
     for clash in found:
         ack, other = clash.acknowledgement, clash.other
-        area: AreaRef = {"id": str(other.work_area_id), "code": other.area_code, "name": other.area_name}
         out.append({
             "permitId": str(other.id), "number": other.number, "title": other.title,
-            "type": other.type, "status": other.status, "verdict": clash.verdict, "workArea": area,
+            "type": other.type, "status": other.status, "verdict": clash.verdict,
+            "workArea": area_ref(other.area_id, other.area_code, other.area_name),
             "acknowledgement": {"by": {"id": str(ack.acknowledged_by),
                                        "name": names.get(str(ack.acknowledged_by), {}).get("name")},
                                 "role": ack.role, "reason": ack.reason, "at": ack.acknowledged_at.isoformat()}

@@ -15,7 +15,6 @@ from permitto_common.validation import parse_body, parse_query
 
 from .. import access, analytics, audit, daily_service, documents, drafts, listing, simops, transitions
 from ..access import Actor
-from ..areas import area_ref
 from ..extensions import db
 from ..models import Permit, WorkArea
 from ..schemas import (
@@ -41,6 +40,7 @@ from ..schemas import (
     TimelineEntry,
     UpdatePermitBody,
     ValidateBody,
+    area_ref,
     permit_out,
     permit_summary,
 )
@@ -51,7 +51,8 @@ bp = Blueprint("permits", __name__, url_prefix="/api/v1/permits")
 def _one(permit: Permit, actor: Actor, status: int = 200, *, area: AreaRef | None = None) -> Response:
     """The permit's page. area: how it names its work area, when its read had it (access.permit_to_show)."""
     if area is None and permit.work_area_id is not None:
-        area = area_ref(db.session.get(WorkArea, permit.work_area_id))
+        found = db.session.get(WorkArea, permit.work_area_id)
+        area = area_ref(found.id, found.code, found.name) if found else None
     response = success(permit_out(permit, transitions.allowed_actions(actor, permit), work_area=area,
                                   conflicts=simops.conflicts_out(permit)), status=status)  # type: ignore[arg-type]
     response.headers["ETag"] = f'"{permit.version}"'
