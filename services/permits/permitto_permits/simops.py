@@ -107,9 +107,9 @@ class OtherPermit(Protocol):
 
 
 class ShownOther(OtherPermit, Protocol):
-    """A row of the page's plain read: the other permit with its area."""
+    """A row of the page's plain read: the other permit with its area's code and name."""
 
-    area_id: uuid.UUID
+    work_area_id: uuid.UUID  # it is in one of the same places: never none
     area_code: str
     area_name: str
 
@@ -141,8 +141,7 @@ def _others_terms(values: dict[str, Any] | None = None) -> list[ColumnElement[bo
 @lru_cache(maxsize=1)
 def _others_read() -> DriverRead:
     return DriverRead(select(*(getattr(Permit, name) for name in OtherPermit.__annotations__),
-                             WorkArea.id.label("area_id"), WorkArea.code.label("area_code"),
-                             WorkArea.name.label("area_name"))
+                             WorkArea.code.label("area_code"), WorkArea.name.label("area_name"))
                       .join(WorkArea, WorkArea.id == Permit.work_area_id)
                       .where(*_others_terms()).order_by(Permit.valid_from), db.engine.dialect)
 
@@ -228,7 +227,7 @@ def conflicts_out(permit: Permit) -> list[dict[str, Any]]:
         out.append({
             "permitId": str(other.id), "number": other.number, "title": other.title,
             "type": other.type, "status": other.status, "verdict": clash.verdict,
-            "workArea": area_ref(other.area_id, other.area_code, other.area_name),
+            "workArea": area_ref(other.work_area_id, other.area_code, other.area_name),
             "acknowledgement": {"by": {"id": str(ack.acknowledged_by),
                                        "name": names.get(str(ack.acknowledged_by), {}).get("name")},
                                 "role": ack.role, "reason": ack.reason, "at": ack.acknowledged_at.isoformat()}
