@@ -19,16 +19,14 @@ import argparse
 import json
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from devstack.api_client import Api
+from devstack.fuzzing import run_schemathesis, what_went_wrong
 from devstack.images import png_base64
 from devstack.samples import complete_hot_work, new_work_area
 from devstack.stack import running_system
@@ -38,25 +36,24 @@ UNLIMITED = {"RATE_LIMIT_USER_PER_MINUTE": "1000000", "RATE_LIMIT_ANONYMOUS_PER_
 
 
 def schemathesis(base: str, token: str, examples: int, seed: int) -> tuple[int, int, str]:
-    """Runs schemathesis; returns (cases, failures, the summary it printed)."""
-    command = [
-        str(Path(sys.executable).with_name("schemathesis")), "run", base + "/api/v1/openapi.json", "--url", base,
-        "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
-        "--header", f"Authorization: Bearer {token}", "--header", "X-Forwarded-For: 10.77.0.2",
-        "--exclude-operation-id", "post_auth_logout", "--exclude-operation-id", "get_notifications_stream",
-        "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", str(examples), "--seed", str(seed),
-        "--workers", "2", "--request-timeout", "20", "--continue-on-failure", "--no-color",
-    ]
-    with tempfile.TemporaryDirectory() as work:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=3000, cwd=work)
-    output = result.stdout + result.stderr
-    cases = sum(int(n) for n in re.findall(r"(\d+) generated", output))
-    failures = 0 if result.returncode == 0 else max(1, len(re.findall(r"^\s*\d+\. ", output, re.MULTILINE)))
-    # Each phase's own line ("Stateful ... N generated" and the like), then the closing summary.
-    phases = [line.strip() for line in output.splitlines()
-              if re.search(r"\b(Examples|Coverage|Fuzzing|Stateful)\b", line) and line.strip()]
-    summary = "\n".join(phases[-8:] + [line for line in output.splitlines()[-12:] if line.strip()])
-    return cases, failures, summary
+    """Runs schemathesis (devstack.fuzzing: two processes side by side); returns (cases, failures, what
+    each part printed of its phases and its summary)."""
+    parts = run_schemathesis(base, token, client_address="10.77.0.2", phases="examples,coverage,fuzzing,stateful",
+                             examples=examples, seed=seed, timeout=3000, options=["--continue-on-failure"])
+    failures = 0
+    summaries = []
+    for part in parts:
+        if part.returncode != 0:
+            failures += max(1, len(re.findall(r"^\s*\d+\. ", part.output, re.MULTILINE)))
+        # Each phase's own line ("Stateful ... N generated" and the like), then the closing summary.
+        lines = part.output.splitlines()
+        phases = [line.strip() for line in lines if re.search(r"\b(Examples|Coverage|Fuzzing|Stateful)\b", line)]
+        closing = [line for line in lines[-12:] if line.strip()]
+        summaries.append("\n".join([f"--- {part.name}: {part.cases} cases in {part.seconds:.0f} s",
+                                     *phases[-8:], *closing]))
+        if part.returncode != 0:
+            summaries.append(what_went_wrong(part.output))
+    return sum(part.cases for part in parts), failures, "\n".join(summaries)
 
 
 # the fuzz of the input layer -----------------------------------------------------------------------
