@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import jwt as pyjwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 from flask_jwt_extended import view_decorators as _jwt_views
 from flask_jwt_extended.exceptions import CSRFError
@@ -261,8 +261,12 @@ def _revoked_by_fallback(app: Flask, payload: dict[str, Any], cause: Exception |
     return not active
 
 
+# Where a request answered outside Flask's request handling (fast_reads) keeps its verified claims.
+CLAIMS_KEY = "permitto_claims"
+
+
 def current_identity() -> Identity:
-    claims = get_jwt()
+    claims = g.get(CLAIMS_KEY) or get_jwt()
     return Identity(
         user_id=str(claims["sub"]),
         role=str(claims.get("role", "")),

@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 from flask import request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+from werkzeug.datastructures import MultiDict
 
 from .errors import ValidationFailed, field_error
 
@@ -183,10 +184,12 @@ def parse_body(model: type[M]) -> M:
     return parse_model(model, data)
 
 
-def parse_query(model: type[M]) -> M:
+def parse_query(model: type[M], args: MultiDict[str, str] | None = None) -> M:
+    """The query's arguments (the request's, unless given) as the model, or ValidationFailed."""
+    args = request.args if args is None else args
     data: dict[str, Any] = {}
-    for key in request.args:
-        values = request.args.getlist(key)
+    for key in args:
+        values = args.getlist(key)
         data[key] = values if len(values) > 1 else values[0]
     problem = body_problem(data)
     if problem is not None:

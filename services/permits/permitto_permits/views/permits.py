@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.datastructures import MultiDict
 
 from permitto_common.errors import success
 from permitto_common.idempotency import idempotent
@@ -70,7 +71,12 @@ def _act(permit_id: uuid.UUID, verb: str, **details: Any) -> Response:
             query=PermitQuery, response=list[PermitSummary], paginated=True)
 @require_auth()
 def list_permits() -> Response:
-    query = parse_query(PermitQuery)
+    return list_page(request.args)
+
+
+def list_page(args: MultiDict[str, str]) -> Response:
+    """A page of the permits the caller sees: the list's view, and its fast read (FAST_READS)."""
+    query = parse_query(PermitQuery, args)
     rows, cursor, total, capped = listing.list_permits(Actor.current(), query)
     return success([permit_summary(p) for p in rows],
                    meta={"limit": query.limit, "nextCursor": cursor, "total": total, "totalIsCapped": capped})
@@ -121,6 +127,11 @@ def analytics_view() -> Response:
 @documented("A permit, with the actions I may take on it", response=PermitOut)
 @require_auth()
 def get_permit(permit_id: uuid.UUID) -> Response:
+    return permit_page(permit_id)
+
+
+def permit_page(permit_id: uuid.UUID, args: MultiDict[str, str] | None = None) -> Response:
+    """A permit as the caller may see it: the permit's view, and its fast read (FAST_READS)."""
     actor = Actor.current()
     permit, area = access.permit_to_show(actor, permit_id)
     return _one(permit, actor, area=area)
