@@ -23,6 +23,7 @@ from permitto_common.app_factory import WSGIApp, drain_unread_body
 from permitto_common.errors import BODY_TOO_LARGE, STATUS_CODES, APIError, error_body, report_error
 from permitto_common.metrics import metrics
 from permitto_common.observability import log_request, new_request_id, request_id_var, sane_request_id
+from permitto_common.security import session_checked_word
 
 from .config import Settings
 from .edge import EdgeHeaders, edge_checks
@@ -54,6 +55,7 @@ class EdgeProxy:
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
         self.verify_route = match("/verify")
+        self.internal_token = str(app.config["INTERNAL_API_TOKEN"])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
@@ -98,11 +100,14 @@ class EdgeProxy:
             edge_checks(self.app, self.limits, address=address, path=api_path, method=method, claims=claims)
             body = self._body(environ, method, declared)
             body_read = True
-            # Services verify the token themselves: the gateway passes no identity headers of its own.
+            # Services verify the token themselves: the gateway passes no identity headers of its own,
+            # only its signed word that the session was just found active (they need not read it again).
             answer = self.upstreams.forward(
                 route, method, self._target(environ),
                 forward_headers(environ, request_id=request_id, address=address,
-                                scheme=environ.get("wsgi.url_scheme", "http")),
+                                scheme=environ.get("wsgi.url_scheme", "http"),
+                                session_checked=None if claims is None else session_checked_word(
+                                    self.internal_token, claims)),
                 body)
             status, headers, content = self._answer(answer)
         except APIError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from permitto_common.errors import APIError
+from permitto_common.security import SESSION_CHECKED_HEADER
 
 from .edge import Breaker
 from .routes import Route
@@ -25,7 +26,7 @@ HOP_BY_HOP = frozenset(
 # Set by the gateway itself, never copied from the client (identity headers included: no service reads
 # them, but none may ever receive a forged one).
 OWN_HEADERS = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-internal-token",
-                         "x-authenticated-user-id", "x-authenticated-role"})
+                         "x-authenticated-user-id", "x-authenticated-role", SESSION_CHECKED_HEADER.lower()})
 _DROPPED = HOP_BY_HOP | OWN_HEADERS
 # What may be sent again on a fresh connection when a kept-alive one turns out closed after the request
 # was written: a method that changes nothing, or changes the same thing twice over.
@@ -34,8 +35,9 @@ CONNECT_TIMEOUT = 2.0
 
 
 def forward_headers(environ: Mapping[str, object], *, request_id: str, address: str,
-                    scheme: str) -> list[tuple[str, str]]:
-    """The client's end-to-end headers from a WSGI environ, and the gateway's own."""
+                    scheme: str, session_checked: str | None = None) -> list[tuple[str, str]]:
+    """The client's end-to-end headers from a WSGI environ, and the gateway's own: with session_checked,
+    its word that the caller's session was just found active (security.session_checked_word)."""
     headers: list[tuple[str, str]] = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -48,6 +50,8 @@ def forward_headers(environ: Mapping[str, object], *, request_id: str, address: 
     headers.append(("X-Request-ID", request_id))
     headers.append(("X-Forwarded-For", address))
     headers.append(("X-Forwarded-Proto", scheme))
+    if session_checked is not None:
+        headers.append((SESSION_CHECKED_HEADER, session_checked))
     return headers
 
 

@@ -27,6 +27,7 @@ def upstream():
             "authorization": request.headers.get("Authorization"),
             "user": request.headers.get("X-Authenticated-User-Id"),
             "role": request.headers.get("X-Authenticated-Role"),
+            "session_checked": request.headers.get("X-Session-Checked"),
         }), 207, {"X-Upstream": "echo"}
 
     @echo.route("/api/v1/notifications/<kind>", methods=["GET", "HEAD"])

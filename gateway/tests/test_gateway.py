@@ -1,5 +1,7 @@
 """Routing and forwarding: envelopes for unknown routes and dead services, bodies passed unchanged."""
 
+import jwt
+
 from devstack.service_contract import (  # noqa: F401  (the shared contract, less readiness: a service is down here)
     test_healthz_does_no_io,
     test_insane_request_id_is_replaced,
@@ -8,6 +10,7 @@ from devstack.service_contract import (  # noqa: F401  (the shared contract, les
     test_unknown_route_is_a_404_envelope_with_request_id,
     test_wrong_method_is_a_405_envelope,
 )
+from permitto_common.security import session_checked_by_edge, session_checked_word
 from permitto_gateway.routes import match
 
 
@@ -35,19 +38,23 @@ def test_unknown_api_route_is_a_404_envelope(client):
     assert response.json["error"]["code"] == "NOT_FOUND"
 
 
-def test_forwarding_keeps_path_query_body_status_and_headers(client, mint):
+def test_forwarding_keeps_path_query_body_status_and_headers(client, mint, app):
     token = mint(sub="u-42", role="ISSUER")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged_word = session_checked_word("not the internal token", claims)
     response = client.post(
         "/api/v1/users/42?x=1&y=2",
         data='{"a": 1}',
         content_type="application/json",
         headers={"X-Request-ID": "gateway-test-0001", "Authorization": f"Bearer {token}",
-                 "X-Authenticated-User-Id": "forged-admin"},
+                 "X-Authenticated-User-Id": "forged-admin", "X-Session-Checked": forged_word},
     )
     assert response.status_code == 207
     assert response.headers["X-Upstream"] == "echo"
     assert response.headers["X-Request-ID"] == "gateway-test-0001"
-    assert response.json == {
+    answer = response.json
+    word = answer.pop("session_checked")
+    assert answer == {
         "path": "/api/v1/users/42",
         "query": "x=1&y=2",
         "body": '{"a": 1}',
@@ -56,6 +63,13 @@ def test_forwarding_keeps_path_query_body_status_and_headers(client, mint):
         "user": None,  # a forged identity header never reaches a service
         "role": None,
     }
+    # the gateway's own word that it found the session active, never the client's
+    assert word != forged_word
+    assert session_checked_by_edge(word, claims, app.config["INTERNAL_API_TOKEN"])
+    anonymous = client.post("/api/v1/auth/login", json={},  # from an address of its own: logins are limited
+                            headers={"X-Session-Checked": forged_word, "X-Forwarded-For": "10.99.0.7"})
+    assert anonymous.status_code == 207
+    assert anonymous.json.get("session_checked") is None  # no token, no word
 
 
 def test_a_dead_service_is_a_503_envelope_naming_it(client, mint, app):

@@ -173,7 +173,7 @@ def init_jwt(app: Flask, jwt: JWTManager, *, public_key: str, private_key: str |
 
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        return is_token_revoked(payload)
+        return is_token_revoked(payload, request.headers.get(SESSION_CHECKED_HEADER))
 
 
 def revocation_keys(payload: dict[str, Any]) -> list[str]:
@@ -204,8 +204,45 @@ def revocation_verdict(values: list[Any] | None, payload: dict[str, Any], cause:
     return _revoked_by_fallback(app or current_app, payload, cause) if verdict is None else verdict
 
 
-def is_token_revoked(payload: dict[str, Any]) -> bool:
-    """Revoked if its session was ended, or its user was revoked after it was issued."""
+# The gateway's word that it read the deny list for this very token a moment ago and found its session
+# active: "<unix time>:<HMAC-SHA256 of the token's jti and that time, keyed by the internal token>". A
+# service that gets it fresh and genuine skips its own read of the same keys; anything else (no word, a
+# stale or a forged one, a call that did not come through the gateway) reads them as before. The gateway
+# never passes a client's copy of the header on.
+SESSION_CHECKED_HEADER = "X-Session-Checked"
+SESSION_CHECK_FRESH_SECONDS = 2.0
+
+
+def _session_check_mac(key: str, jti: str, stamp: str) -> str:
+    return hmac.new(key.encode(), f"{jti}|{stamp}".encode(), "sha256").hexdigest()
+
+
+def session_checked_word(key: str, payload: dict[str, Any], *, at: float | None = None) -> str:
+    """What the gateway sends beside a request whose session it has just found active."""
+    stamp = f"{time.time() if at is None else at:.3f}"
+    return f"{stamp}:{_session_check_mac(key, str(payload.get('jti', '')), stamp)}"
+
+
+def session_checked_by_edge(word: str | None, payload: dict[str, Any], key: str) -> bool:
+    """Whether the gateway found this token's session active within the last SESSION_CHECK_FRESH_SECONDS."""
+    if not word or not key or not payload.get("jti"):
+        return False
+    stamp, _, mac = word.partition(":")
+    try:
+        at = float(stamp)
+    except ValueError:
+        return False
+    now = time.time()
+    if not now - SESSION_CHECK_FRESH_SECONDS <= at <= now + 1.0:  # a second's leeway for the clocks
+        return False
+    return hmac.compare_digest(mac, _session_check_mac(key, str(payload["jti"]), stamp))
+
+
+def is_token_revoked(payload: dict[str, Any], edge_word: str | None = None) -> bool:
+    """Revoked if its session was ended, or its user was revoked after it was issued. With the gateway's
+    fresh word for this token (SESSION_CHECKED_HEADER), the deny list was just read: not again."""
+    if edge_word is not None and session_checked_by_edge(edge_word, payload, current_app.config["INTERNAL_API_TOKEN"]):
+        return False
     try:
         values = round_trip(get_redis(), [("MGET", *revocation_keys(payload))])[0]  # lean: once a request
     except RedisError as exc:

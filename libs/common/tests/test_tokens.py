@@ -13,10 +13,13 @@ from permitto_common.errors import success
 from permitto_common.redis_conn import get_redis
 from permitto_common.security import (
     DENY_LIST_EPOCH_KEY,
+    SESSION_CHECKED_HEADER,
     CachingJWTManager,
     current_identity,
     deny_key_for_session,
     require_auth,
+    session_checked_by_edge,
+    session_checked_word,
 )
 
 
@@ -93,3 +96,35 @@ def test_a_remembered_token_expires_on_time(service, mint):
     answer = ask(app, token)
     assert answer.status_code == 401
     assert answer.json["error"]["message"] == "The access token has expired."
+
+
+def test_the_gateways_fresh_word_for_a_token_spares_the_deny_list_read_and_nothing_else_does(service, mint):
+    """The gateway read the deny list for this token a moment ago; a service then does not read it again.
+    Only a genuine word, for this token, of the last two seconds counts: with anything else the ended
+    session below is refused."""
+    app, _ = service
+    key = app.config["INTERNAL_API_TOKEN"]
+    token = mint(sub="u-1", sid="session-7")
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert ask(app, token).status_code == 200
+    get_redis(app).set(deny_key_for_session("session-7"), "logout")  # ended after the gateway looked
+
+    def with_word(word):
+        return app.test_client().get("/me", headers={"Authorization": f"Bearer {token}", SESSION_CHECKED_HEADER: word})
+
+    assert with_word(session_checked_word(key, claims)).status_code == 200
+    other = mint(sub="u-1", sid="session-7")
+    refused = {
+        "another key": session_checked_word(key + "x", claims),
+        "another token's": session_checked_word(key, pyjwt.decode(other, options={"verify_signature": False})),
+        "three seconds old": session_checked_word(key, claims, at=time.time() - 3),
+        "from the future": session_checked_word(key, claims, at=time.time() + 5),
+        "no time": "abc:" + session_checked_word(key, claims).partition(":")[2],
+        "no mac": session_checked_word(key, claims).partition(":")[0] + ":",
+        "nothing": "",
+    }
+    for why, word in refused.items():
+        answer = with_word(word)
+        assert answer.status_code == 401, why
+        assert answer.json["error"]["message"] == "The session of this token was ended.", why
+    assert not session_checked_by_edge(session_checked_word("", claims), claims, "")  # no key: never trusted

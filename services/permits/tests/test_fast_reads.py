@@ -101,9 +101,10 @@ def test_what_is_not_plainly_one_of_the_reads_is_flasks(app, fast, mint, verifie
     manager = app.extensions["flask-jwt-extended"]
     now = int(time.time())
     refresh = mint(str(uuid.uuid4()), COORDINATOR, type="refresh")
-    manager.verified.remember(refresh, {"sub": str(uuid.uuid4()), "role": COORDINATOR, "type": "refresh", "exp": now + 60})
+    someone = str(uuid.uuid4())
+    manager.verified.remember(refresh, {"sub": someone, "role": COORDINATOR, "type": "refresh", "exp": now + 60})
     expired = mint(str(uuid.uuid4()), COORDINATOR)
-    manager.verified.remember(expired, {"sub": str(uuid.uuid4()), "role": COORDINATOR, "type": "access", "exp": now - 1})
+    manager.verified.remember(expired, {"sub": someone, "role": COORDINATOR, "type": "access", "exp": now - 1})
     cases = {
         "a token this process has not verified": {"path": page, "token": mint(str(uuid.uuid4()), COORDINATOR)},
         "no token": {"path": page},
