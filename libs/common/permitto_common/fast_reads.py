@@ -37,13 +37,14 @@ from .app_factory import WSGIApp, insert_middleware
 from .metrics import metrics
 from .observability import REQUEST_ID_HEADER, log_request, new_request_id, request_id_var, sane_request_id
 from .openapi import ROLES_ATTR
-from .security import CLAIMS_KEY, CachingJWTManager, is_token_revoked
+from .security import CLAIMS_KEY, SESSION_CHECKED_HEADER, CachingJWTManager, is_token_revoked
 
 StartResponse = Callable[..., Any]
 # A read: the path's values (converted by its rule) and the query's arguments (args=), run in an app context
 # with the caller's verified claims, it answers as its Flask view does, or raises.
 Read = Callable[..., Response]
 EXTENSION_KEY = "permitto.fast_reads"  # the app's fast reads, as installed
+_SESSION_CHECKED_KEY = "HTTP_" + SESSION_CHECKED_HEADER.upper().replace("-", "_")  # in a WSGI environ
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class FastReads:
                 g.request_id = request_id
                 setattr(g, CLAIMS_KEY, claims)
                 try:
-                    if is_token_revoked(claims, environ.get("HTTP_X_SESSION_CHECKED")):
+                    if is_token_revoked(claims, environ.get(_SESSION_CHECKED_KEY)):
                         return None
                     return self.reads[rule].read(args=self._args(environ), **values)
                 finally:

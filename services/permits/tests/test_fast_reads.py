@@ -24,7 +24,7 @@ from permitto_common.fast_reads import EXTENSION_KEY, FastRead, FastReads
 from permitto_common.metrics import metrics
 from permitto_common.observability import JsonFormatter
 from permitto_common.redis_conn import get_redis
-from permitto_common.security import deny_key_for_session
+from permitto_common.security import SESSION_CHECKED_HEADER, deny_key_for_session, session_checked_word
 from permitto_permits.states import ADMIN, COORDINATOR, RECEIVER
 
 HANDED_OVER = 599
@@ -149,9 +149,16 @@ def test_the_requests_it_hands_over_get_flasks_answers(app, verified):
 def test_a_session_ended_after_its_token_was_verified_is_not_served(app, fast, verified):
     token, sid = verified
     assert fast("/api/v1/permits", token=token)[0] == 200
+    claims = app.extensions["flask-jwt-extended"].verified.get(token)
+    key = app.config["INTERNAL_API_TOKEN"]
     get_redis(app).set(deny_key_for_session(sid), "1")
     try:
         assert fast("/api/v1/permits", token=token)[0] == HANDED_OVER
+        forged = session_checked_word(key + "?", claims)
+        assert fast("/api/v1/permits", token=token, headers={SESSION_CHECKED_HEADER: forged})[0] == HANDED_OVER
+        # the gateway's word that it found the session active a moment ago: the deny list is not read again
+        word = session_checked_word(key, claims)
+        assert fast("/api/v1/permits", token=token, headers={SESSION_CHECKED_HEADER: word})[0] == 200
     finally:
         get_redis(app).delete(deny_key_for_session(sid))
 
