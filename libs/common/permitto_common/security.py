@@ -235,7 +235,9 @@ def session_checked_by_edge(word: str | None, payload: dict[str, Any], key: str)
     now = time.time()
     if not now - SESSION_CHECK_FRESH_SECONDS <= at <= now + 1.0:  # a second's leeway for the clocks
         return False
-    return hmac.compare_digest(mac, _session_check_mac(key, str(payload["jti"]), stamp))
+    # as bytes: compare_digest refuses a str with any character outside ASCII, which a header may hold
+    expected = _session_check_mac(key, str(payload["jti"]), stamp)
+    return hmac.compare_digest(mac.encode("utf-8", "replace"), expected.encode())
 
 
 def is_token_revoked(payload: dict[str, Any], edge_word: str | None = None) -> bool:

@@ -121,6 +121,8 @@ def test_the_gateways_fresh_word_for_a_token_spares_the_deny_list_read_and_nothi
         "from the future": session_checked_word(key, claims, at=time.time() + 5),
         "no time": "abc:" + session_checked_word(key, claims).partition(":")[2],
         "no mac": session_checked_word(key, claims).partition(":")[0] + ":",
+        "not ascii": session_checked_word(key, claims).partition(":")[0] + ":\u00e9\u00e9",
+        "not a time": "nan:" + session_checked_word(key, claims).partition(":")[2],
         "nothing": "",
     }
     for why, word in refused.items():
