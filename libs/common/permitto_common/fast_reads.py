@@ -93,9 +93,9 @@ class FastReads:
             return self.flask_wsgi(environ, start_response)
         try:
             rule, values = self.map.bind("service").match(environ.get("PATH_INFO", ""), method="GET")
+            read = self.reads[str(rule)]
             claims = self._claims(environ)
-            roles = self.reads[str(rule)].roles
-            if roles and claims.get("role") not in roles:
+            if read.roles and claims.get("role") not in read.roles:
                 raise _NotHere  # Flask refuses it, in its words
         except (_NotHere, HTTPException, RequestRedirect):
             return self.flask_wsgi(environ, start_response)
@@ -103,10 +103,10 @@ class FastReads:
         request_id = sane_request_id(environ.get("HTTP_X_REQUEST_ID")) or new_request_id()
         context = request_id_var.set(request_id)
         try:
-            response = self._read(str(rule), values, claims, request_id, environ)
+            response = self._read(read, values, claims, request_id, environ)
             if response is not None:
                 response.headers[REQUEST_ID_HEADER] = request_id
-                self._observe(str(rule), response.status_code, started, environ.get("PATH_INFO", ""))
+                self._observe(read.rule, response.status_code, started, environ.get("PATH_INFO", ""))
         finally:
             request_id_var.reset(context)
         if response is None:
@@ -114,7 +114,7 @@ class FastReads:
             return self.flask_wsgi(environ, start_response)
         return response(environ, start_response)
 
-    def _read(self, rule: str, values: Mapping[str, Any], claims: dict[str, Any], request_id: str,
+    def _read(self, read: FastRead, values: Mapping[str, Any], claims: dict[str, Any], request_id: str,
               environ: dict[str, Any]) -> Response | None:
         """The read's answer, in an app context of its own; None when it did not succeed."""
         try:
@@ -124,7 +124,7 @@ class FastReads:
                 try:
                     if is_token_revoked(claims, environ.get(_SESSION_CHECKED_KEY)):
                         return None
-                    return self.reads[rule].read(args=self._args(environ), **values)
+                    return read.read(args=self._args(environ), **values)
                 finally:
                     g.pop(CLAIMS_KEY, None)
         except Exception:
