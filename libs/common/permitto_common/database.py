@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
@@ -76,6 +79,102 @@ def bind(name: str, values: Mapping[str, Any] | None = None, **kwargs: Any) -> B
     return bindparam(name, None if values is None else values[name], required=values is None, **kwargs)
 
 
+class AutocommitConnections:
+    """The connections DriverRead reads on outside a transaction: made by the engine's pool (its connect
+    arguments and events), taken out of its hands (detach) and kept in autocommit, lent and given back
+    under one lock.
+
+    Borrowed from the pool for each read, such a connection cost its checkout and checkin (their events,
+    the reset's ROLLBACK call) and two switches of autocommit there and back: about 50 µs of CPU a read,
+    and a permit's page makes two (docs/performance.md). What the pool did for
+    them is done here: one idle longer than IDLE_BEFORE_PING_SECONDS is pinged before it is lent, one
+    whose read failed is closed, a lost one closes every idle one (the database restarted: they are all
+    dead, as SQLAlchemy renews its pool), the engine's dispose closes them, and in a forked child the
+    parent's are left to the parent. At most as many are kept idle as the pool keeps."""
+
+    _by_engine: ClassVar[weakref.WeakKeyDictionary[Engine, AutocommitConnections]] = weakref.WeakKeyDictionary()
+    _making = threading.Lock()
+
+    def __init__(self, engine: Engine, *, idle_seconds: float = IDLE_BEFORE_PING_SECONDS,
+                 keep: int | None = None) -> None:
+        self._engine = weakref.ref(engine)  # the engine keeps its lender (_by_engine's key), not the reverse
+        self.idle_seconds = idle_seconds
+        size = getattr(engine.pool, "size", None)
+        self.keep = keep if keep is not None else size() if callable(size) else 5
+        self._idle: list[tuple[Any, float]] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        event.listen(engine, "engine_disposed", lambda _engine: self.close_idle())
+
+    @classmethod
+    def of(cls, engine: Engine) -> AutocommitConnections:
+        found = cls._by_engine.get(engine)
+        if found is None:
+            with cls._making:
+                found = cls._by_engine.get(engine)
+                if found is None:
+                    found = cls._by_engine[engine] = cls(engine)
+        return found
+
+    def take(self, sql: str, values: dict[str, Any]) -> Any:
+        """An idle connection (pinged if it sat long), or a new one; a database that cannot be reached
+        raises SQLAlchemy's error for the statement, as the ORM's reads do."""
+        with self._lock:
+            self._forget_if_forked()
+            found = self._idle.pop() if self._idle else None
+        engine = self._engine()
+        assert engine is not None, "a read on an engine that was collected"
+        if found is not None:
+            connection, since = found
+            if time.monotonic() - since < self.idle_seconds:
+                return connection
+            try:
+                engine.dialect.do_ping(connection)
+                return connection
+            except Exception:  # any failure to answer: a new one, as the pool's ping does
+                self.lost(connection)
+        try:
+            lent = engine.raw_connection()
+        except psycopg.Error as error:
+            raise exc.DBAPIError.instance(sql, values, error, psycopg.Error) from error
+        lent.detach()  # the pool makes another when it needs one; this one is ours to close
+        connection = lent.dbapi_connection
+        assert connection is not None
+        connection.autocommit = True
+        return connection
+
+    def give_back(self, connection: Any) -> None:
+        with self._lock:
+            self._forget_if_forked()
+            if len(self._idle) < self.keep and not connection.closed:
+                self._idle.append((connection, time.monotonic()))
+                return
+        connection.close()
+
+    def lost(self, connection: Any) -> None:
+        """A read failed on it: closed; if it was the connection that failed, so are the idle ones."""
+        dead = connection.closed or connection.broken
+        connection.close()
+        if dead:
+            self.close_idle()
+
+    def close_idle(self) -> None:
+        with self._lock:
+            if self._forget_if_forked():
+                return
+            idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            connection.close()
+
+    def _forget_if_forked(self) -> bool:
+        """In a forked child, the parent's connections are the parent's: dropped, never closed here
+        (psycopg closes a connection only in the process that opened it)."""
+        if self._pid == os.getpid():
+            return False
+        self._idle, self._pid = [], os.getpid()
+        return True
+
+
 class DriverRead:
     """A SELECT written in SQLAlchemy, compiled once, and run straight on the DBAPI (psycopg) connection
     of the session's own transaction, answering named tuples.
@@ -105,7 +204,7 @@ class DriverRead:
 
     def rows(self, session: Session | scoped_session[Any], params: dict[str, Any]) -> list[Any]:
         """The rows, read in the session's transaction when it has one (what it changed or locked is
-        seen as it is), else on a pooled connection of their own with no transaction around them.
+        seen as it is), else on one of AutocommitConnections, with no transaction around them.
 
         At READ COMMITTED, PostgreSQL's level here, every statement takes its own snapshot whether or
         not it is in a transaction, so a read with nothing of the request's to see gains nothing from
@@ -121,24 +220,15 @@ class DriverRead:
             assert connection is not None
             return self._fetch(connection, values)
         bound = session.get_bind()
-        engine = bound if isinstance(bound, Engine) else bound.engine
+        lender = AutocommitConnections.of(bound if isinstance(bound, Engine) else bound.engine)
+        connection = lender.take(self.sql, values)
         try:
-            pooled = engine.raw_connection()
-        except psycopg.Error as error:  # the database cannot be reached: the same error as SQLAlchemy's
-            raise exc.DBAPIError.instance(self.sql, values, error, psycopg.Error) from error
-        try:
-            connection = pooled.dbapi_connection
-            assert connection is not None
-            connection.autocommit = True
-            try:
-                found = self._fetch(connection, values)
-            except BaseException:
-                pooled.invalidate()  # whatever state it is in now, the pool gets a fresh one instead
-                raise
-            connection.autocommit = False  # as the pool lends them
-            return found
-        finally:
-            pooled.close()
+            found = self._fetch(connection, values)
+        except BaseException:
+            lender.lost(connection)  # whatever state it is in now, the next read gets a fresh one instead
+            raise
+        lender.give_back(connection)
+        return found
 
     def _fetch(self, connection: Any, values: dict[str, Any]) -> list[Any]:
         """Rows from the driver; its errors as SQLAlchemy's (the one handler maps a lost database to 503)."""

@@ -127,3 +127,84 @@ def test_a_driver_read_with_no_transaction_runs_without_one_and_in_a_transaction
     finally:
         table.drop(engine)
         engine.dispose()
+
+
+def lender_pid(lender) -> int:
+    connection = lender.take("SELECT pg_backend_pid()", {})
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), now() = statement_timestamp()")
+            pid, alone = cursor.fetchone()
+        assert alone  # autocommit: the statement was a transaction of its own, no BEGIN before it
+    except BaseException:
+        lender.lost(connection)
+        raise
+    lender.give_back(connection)
+    return pid
+
+
+def test_reads_outside_a_transaction_reuse_an_autocommit_connection_the_pool_no_longer_counts(engine):
+    from permitto_common.database import AutocommitConnections
+
+    lender = AutocommitConnections(engine)
+    first = lender_pid(lender)
+    assert lender_pid(lender) == first  # given back and lent again: no connection made per read
+    assert engine.pool.checkedout() == 0
+    assert backend_pid(engine) != first  # the pool (pool_size=1) made another: that one is not the pool's
+    held = lender.take("", {})
+    assert lender_pid(lender) != first  # taken by another read at the same time: a second connection
+    lender.give_back(held)
+    engine.dispose()  # the engine's dispose closes the idle ones, as it closes the pool's
+    assert held.closed
+
+
+def test_an_idle_autocommit_connection_that_died_is_pinged_and_replaced(engine, test_engines):
+    from permitto_common.database import AutocommitConnections
+
+    lender = AutocommitConnections(engine, idle_seconds=0)
+    first = lender_pid(lender)
+    terminate(test_engines, first)
+    assert lender_pid(lender) != first  # the ping found it dead: a new one answered, no error
+
+
+def test_a_read_that_meets_a_dead_connection_fails_and_the_idle_ones_are_closed(engine, test_engines):
+    from sqlalchemy import select
+
+    from permitto_common.database import AutocommitConnections, DriverRead
+
+    lender = AutocommitConnections(engine, idle_seconds=60, keep=2)
+    one, two = lender.take("", {}), lender.take("", {})
+    lender.give_back(two)
+    lender.give_back(one)
+    with one.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        terminate(test_engines, cursor.fetchone()[0])
+    connection = lender.take("", {})
+    assert connection is one  # used a moment ago: not pinged
+    read = DriverRead(select(text("1")), engine.dialect)
+    with pytest.raises(OperationalError) as failure:  # SQLAlchemy's error, as the one handler maps it to 503
+        read._fetch(connection, {})
+    assert failure.value.connection_invalidated
+    lender.lost(connection)
+    assert one.closed
+    assert two.closed  # the database may have restarted: the idle one is not trusted either
+    assert lender_pid(lender)  # the next read makes a new one
+
+
+def test_a_forked_child_makes_its_own_and_leaves_the_parents_open(engine):
+    import os
+
+    from permitto_common.database import AutocommitConnections
+
+    lender = AutocommitConnections(engine)
+    first = lender_pid(lender)
+    child = os.fork()
+    if child == 0:  # the child: a connection of its own, and the parent's untouched (not closed from here)
+        try:
+            code = 0 if lender_pid(lender) != first else 1
+        except BaseException:
+            code = 2
+        os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert lender_pid(lender) == first  # the parent's still answers
