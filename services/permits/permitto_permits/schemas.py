@@ -288,23 +288,26 @@ class TemplateOut(TypedDict):
 
 
 class PermitSummary(TypedDict):
-    id: str
+    """Its ids and instants are held as they are (uuid.UUID, datetime): the envelope's encoder writes them
+    in C in the very form str() and isoformat() give (permitto_common.jsonio), and a list page holds
+    twenty rows of eight of them. The document says what they are: format uuid and date-time."""
+    id: uuid.UUID
     number: str | None
     title: str
     type: str
     status: str
-    projectId: str
+    projectId: uuid.UUID
     projectCode: str
-    requesterId: str
-    validFrom: str
-    validTo: str
+    requesterId: uuid.UUID
+    validFrom: datetime
+    validTo: datetime
     workStart: str
     workEnd: str
     extendedHours: bool
     version: int
-    createdAt: str
-    submittedAt: str | None
-    approvedAt: str | None
+    createdAt: datetime
+    submittedAt: datetime | None
+    approvedAt: datetime | None
 
 
 class AreaRef(TypedDict):
@@ -678,23 +681,23 @@ def template_out(template: Template, version: TemplateVersion | None, *, with_sc
 def permit_summary(permit: Permit | Row[Any]) -> PermitSummary:
     """From a permit, or a row of listing.SUMMARY_COLUMNS."""
     return {
-        "id": str(permit.id),
+        "id": permit.id,
         "number": permit.number,
         "title": permit.title,
         "type": permit.type,
         "status": permit.status,
-        "projectId": str(permit.project_id),
+        "projectId": permit.project_id,
         "projectCode": permit.project_code,
-        "requesterId": str(permit.requester_id),
-        "validFrom": permit.valid_from.isoformat(),
-        "validTo": permit.valid_to.isoformat(),
-        "workStart": permit.work_start.strftime("%H:%M"),
-        "workEnd": permit.work_end.strftime("%H:%M"),
+        "requesterId": permit.requester_id,
+        "validFrom": permit.valid_from,
+        "validTo": permit.valid_to,
+        "workStart": permit.work_start.isoformat("minutes"),
+        "workEnd": permit.work_end.isoformat("minutes"),
         "extendedHours": permit.extended_hours,
         "version": permit.version,
-        "createdAt": permit.created_at.isoformat(),
-        "submittedAt": permit.submitted_at.isoformat() if permit.submitted_at else None,
-        "approvedAt": permit.approved_at.isoformat() if permit.approved_at else None,
+        "createdAt": permit.created_at,
+        "submittedAt": permit.submitted_at,
+        "approvedAt": permit.approved_at,
     }
 
 

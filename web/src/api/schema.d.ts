@@ -3061,7 +3061,10 @@ export interface components {
             closeoutNotes: string | null;
             /** Conflicts */
             conflicts: components["schemas"]["ConflictOut"][];
-            /** Createdat */
+            /**
+             * Createdat
+             * Format: date-time
+             */
             createdAt: string;
             /** Expirywarnedat */
             expiryWarnedAt: string | null;
@@ -3079,7 +3082,10 @@ export interface components {
             hotWork: {
                 [key: string]: unknown;
             } | null;
-            /** Id */
+            /**
+             * Id
+             * Format: uuid
+             */
             id: string;
             /** Isolationrequired */
             isolationRequired: boolean;
@@ -3091,11 +3097,17 @@ export interface components {
             number: string | null;
             /** Projectcode */
             projectCode: string;
-            /** Projectid */
+            /**
+             * Projectid
+             * Format: uuid
+             */
             projectId: string;
             /** Rejectionreason */
             rejectionReason: string | null;
-            /** Requesterid */
+            /**
+             * Requesterid
+             * Format: uuid
+             */
             requesterId: string;
             /** Signatures */
             signatures: components["schemas"]["permits.SignatureOut"][];
@@ -3121,9 +3133,15 @@ export interface components {
             title: string;
             /** Type */
             type: string;
-            /** Validfrom */
+            /**
+             * Validfrom
+             * Format: date-time
+             */
             validFrom: string;
-            /** Validto */
+            /**
+             * Validto
+             * Format: date-time
+             */
             validTo: string;
             /** Version */
             version: number;
@@ -3185,23 +3203,40 @@ export interface components {
              */
             type?: ("HW" | "CSE" | "WAH" | "EW") | null;
         };
-        /** PermitSummary */
+        /**
+         * PermitSummary
+         * @description Its ids and instants are held as they are (uuid.UUID, datetime): the envelope's encoder writes them
+         *     in C in the very form str() and isoformat() give (permitto_common.jsonio), and a list page holds
+         *     twenty rows of eight of them. The document says what they are: format uuid and date-time.
+         */
         PermitSummary: {
             /** Approvedat */
             approvedAt: string | null;
-            /** Createdat */
+            /**
+             * Createdat
+             * Format: date-time
+             */
             createdAt: string;
             /** Extendedhours */
             extendedHours: boolean;
-            /** Id */
+            /**
+             * Id
+             * Format: uuid
+             */
             id: string;
             /** Number */
             number: string | null;
             /** Projectcode */
             projectCode: string;
-            /** Projectid */
+            /**
+             * Projectid
+             * Format: uuid
+             */
             projectId: string;
-            /** Requesterid */
+            /**
+             * Requesterid
+             * Format: uuid
+             */
             requesterId: string;
             /** Status */
             status: string;
@@ -3211,9 +3246,15 @@ export interface components {
             title: string;
             /** Type */
             type: string;
-            /** Validfrom */
+            /**
+             * Validfrom
+             * Format: date-time
+             */
             validFrom: string;
-            /** Validto */
+            /**
+             * Validto
+             * Format: date-time
+             */
             validTo: string;
             /** Version */
             version: number;
