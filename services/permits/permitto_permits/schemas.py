@@ -401,33 +401,34 @@ class MatrixEntry(TypedDict):
 
 class SignatureOut(TypedDict):
     action: str
-    userId: str
+    userId: uuid.UUID
     role: str
-    signedAt: str
+    signedAt: datetime
     sha256: str
 
 
 class PermitOut(PermitSummary):
-    templateVersionId: str
-    templateId: str
+    """As PermitSummary, its ids and instants held as they are, for the envelope's encoder."""
+    templateVersionId: uuid.UUID
+    templateId: uuid.UUID
     templateVersion: int
     formData: dict[str, Any]
     timezone: str
     rejectionReason: str | None
     cancelReason: str | None
-    issuerApprovedAt: str | None
-    issuerApprovedBy: str | None
-    approvedBy: str | None
+    issuerApprovedAt: datetime | None
+    issuerApprovedBy: uuid.UUID | None
+    approvedBy: uuid.UUID | None
     suspensionKind: str | None
     suspensionReason: str | None
-    expiryWarnedAt: str | None
-    closedAt: str | None
-    closedBy: str | None
+    expiryWarnedAt: datetime | None
+    closedAt: datetime | None
+    closedBy: uuid.UUID | None
     closeoutNotes: str | None
     signatures: list[SignatureOut]
     allowedActions: list[str]
-    suspendedAt: str | None
-    workAreaId: str | None
+    suspendedAt: datetime | None
+    workAreaId: uuid.UUID | None
     workArea: AreaRef | None
     conflicts: list[ConflictOut]
     isolationRequired: bool
@@ -705,27 +706,27 @@ def permit_out(permit: Permit, allowed_actions: list[str], *, work_area: AreaRef
                conflicts: list[ConflictOut]) -> PermitOut:
     return {
         **permit_summary(permit),
-        "templateVersionId": str(permit.template_version_id),
-        "templateId": str(permit.template_version.template_id),
+        "templateVersionId": permit.template_version_id,
+        "templateId": permit.template_version.template_id,
         "templateVersion": permit.template_version.version,
         "formData": permit.form_data,
         "timezone": permit.timezone,
         "rejectionReason": permit.rejection_reason,
         "cancelReason": permit.cancel_reason,
-        "issuerApprovedAt": permit.issuer_approved_at.isoformat() if permit.issuer_approved_at else None,
-        "issuerApprovedBy": str(permit.issuer_approved_by) if permit.issuer_approved_by else None,
-        "approvedBy": str(permit.approved_by) if permit.approved_by else None,
+        "issuerApprovedAt": permit.issuer_approved_at,
+        "issuerApprovedBy": permit.issuer_approved_by,
+        "approvedBy": permit.approved_by,
         "suspensionKind": permit.suspension_kind,
         "suspensionReason": permit.suspension_reason,
-        "expiryWarnedAt": permit.expiry_warned_at.isoformat() if permit.expiry_warned_at else None,
-        "closedAt": permit.closed_at.isoformat() if permit.closed_at else None,
-        "closedBy": str(permit.closed_by) if permit.closed_by else None,
+        "expiryWarnedAt": permit.expiry_warned_at,
+        "closedAt": permit.closed_at,
+        "closedBy": permit.closed_by,
         "closeoutNotes": permit.closeout_notes,
-        "signatures": [{"action": s.action, "userId": str(s.user_id), "role": s.role,
-                        "signedAt": s.signed_at.isoformat(), "sha256": s.sha256} for s in permit.signatures],
+        "signatures": [{"action": s.action, "userId": s.user_id, "role": s.role, "signedAt": s.signed_at,
+                        "sha256": s.sha256} for s in permit.signatures],
         "allowedActions": allowed_actions,
-        "suspendedAt": permit.suspended_at.isoformat() if permit.suspended_at else None,
-        "workAreaId": str(permit.work_area_id) if permit.work_area_id else None,
+        "suspendedAt": permit.suspended_at,
+        "workAreaId": permit.work_area_id,
         "workArea": work_area,
         "conflicts": conflicts,
         "isolationRequired": isolation_required(permit.template_version.read_schema()),

@@ -3043,7 +3043,10 @@ export interface components {
             /** Workhours */
             workHours: string;
         };
-        /** PermitOut */
+        /**
+         * PermitOut
+         * @description As PermitSummary, its ids and instants held as they are, for the envelope's encoder.
+         */
         PermitOut: {
             /** Allowedactions */
             allowedActions: string[];
@@ -3121,11 +3124,17 @@ export interface components {
             suspensionKind: string | null;
             /** Suspensionreason */
             suspensionReason: string | null;
-            /** Templateid */
+            /**
+             * Templateid
+             * Format: uuid
+             */
             templateId: string;
             /** Templateversion */
             templateVersion: number;
-            /** Templateversionid */
+            /**
+             * Templateversionid
+             * Format: uuid
+             */
             templateVersionId: string;
             /** Timezone */
             timezone: string;
@@ -4077,9 +4086,15 @@ export interface components {
             role: string;
             /** Sha256 */
             sha256: string;
-            /** Signedat */
+            /**
+             * Signedat
+             * Format: date-time
+             */
             signedAt: string;
-            /** Userid */
+            /**
+             * Userid
+             * Format: uuid
+             */
             userId: string;
         };
     };
