@@ -24,7 +24,9 @@ class Up:
 
     def __init__(self, var_dir: Path, ports: dict[str, int]) -> None:
         self.var_dir, self.ports = var_dir, ports
-        env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+        # As a user runs it: its own engines, and the standard hashing of passwords (not the tests' light one).
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("DATABASE_URL", "REDIS_URL", "PASSWORD_HASHING")}
         env.update({f"PERMITTO_{name.upper()}_PORT": str(port) for name, port in ports.items()})
         env["PERMITTO_VAR_DIR"] = str(var_dir)
         self.proc = subprocess.Popen([sys.executable, "-m", "devstack.up"], cwd=REPO_ROOT, env=env,

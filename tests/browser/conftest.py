@@ -100,8 +100,9 @@ class Screen:
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        # Signed in: the app's shell, on whatever screen the address names. A sign-in checks an argon2id hash
-        # (0.3 s of a core when idle); with four test systems on 2 cores it has taken over 15 s.
+        # Signed in: the app's shell, on whatever screen the address names. With the standard argon2id
+        # profile a sign-in cost 0.3 s of a core and, with four test systems on 2 cores, took over 15 s; the
+        # tests' systems hash lightly now (permitto_auth.passwords), and the wait stays for a busy box.
         page.locator("header.top").wait_for(timeout=45_000)
 
     def fill(self, answers: dict[str, str]) -> None:

@@ -235,3 +235,16 @@ def test_pinned_requirements_are_compiled_from_the_loose_ones(folder, tmp_path):
 
     assert pins(copy) == pins(pinned), f"run `make lock`: {sorted(pins(copy) ^ pins(pinned))}"
     assert "--index-url" not in pinned.read_text()
+
+
+def test_no_deployment_file_sets_the_tests_light_password_hashing():
+    """PASSWORD_HASHING is the test suite's (permitto_auth.passwords): every deployment hashes with the
+    standard profile, which is what a file that does not name the variable gets."""
+    files = [ROOT / name for name in ("docker-compose.yml", "docker-compose.prod.yml", "docker-compose.ci.yml",
+                                      ".env.example")]
+    files += sorted((ROOT / "infra").rglob("*.json")) + sorted((ROOT / "infra").rglob("*.env.example"))
+    files += sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    files += sorted(ROOT.glob("*/Dockerfile")) + sorted(ROOT.glob("services/*/Dockerfile"))
+    assert len(files) > 10
+    setting = [str(path.relative_to(ROOT)) for path in files if "PASSWORD_HASHING" in path.read_text()]
+    assert not setting, f"{setting} set PASSWORD_HASHING: deployments hash with the standard profile"

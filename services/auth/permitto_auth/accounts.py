@@ -17,7 +17,7 @@ from . import audit
 from .extensions import db
 from .mail import send_account_email
 from .models import PasswordToken, User
-from .passwords import hash_password, policy_problems, verify_password
+from .passwords import dummy_hash, hash_password, needs_rehash, policy_problems, verify_password
 from .sessions import TokenPair, expire_password_tokens, hash_token, revoke_all_sessions, start_session
 
 LOGIN_PER_IP = Limit("login-ip", 30, 300)
@@ -28,10 +28,6 @@ FAILURE_WINDOW_SECONDS = 15 * 60
 LOCK_SECONDS = 15 * 60
 INVITE_TTL = timedelta(hours=72)
 RESET_TTL = timedelta(hours=1)
-
-# Verifying against this when the email is unknown keeps the timing of both answers alike.
-_DUMMY_HASH = hash_password("not-a-real-password-0")
-
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
@@ -54,7 +50,8 @@ def login(email: str, password: str, *, ip: str | None, user_agent: str | None) 
                           locked_for)
 
     user = find_by_email(email)
-    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    # Verifying against a dummy when the email is unknown keeps the timing of both answers alike.
+    valid = verify_password(user.password_hash if user else dummy_hash(), password)
     if not valid or user is None or not user.is_active:
         failures_key = f"permitto:auth:failures:{account_key}"
         pipe = redis.pipeline()
@@ -70,6 +67,8 @@ def login(email: str, password: str, *, ip: str | None, user_agent: str | None) 
         raise Unauthorized("The email or password is wrong.")
 
     redis.delete(f"permitto:auth:failures:{account_key}")
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # committed with the sign-in
     pair = start_session(user, ip=ip, user_agent=user_agent)
     audit.record("LOGIN", actor_id=user.id, target_user_id=user.id, session_id=str(pair.session_id))
     db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,10 @@ from permitto_common.app_factory import create_base_app
 from permitto_common.openapi import openapi_blueprint
 from permitto_common.security import set_session_fallback
 
-from . import models  # noqa: F401  (registers the tables for migrations)
+from . import (
+    models,  # noqa: F401  (registers the tables for migrations)
+    passwords,
+)
 from .change_notices import init_change_notices
 from .commands import register_commands
 from .config import Settings
@@ -20,11 +24,13 @@ from .extensions import db, jwt, migrate
 from .sessions import check_session
 from .views import register_views
 
+log = logging.getLogger(__name__)
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_env()
+    passwords.use(settings.password_hashing)
     app = create_base_app(
         __name__,
         settings.common,
@@ -35,6 +41,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         jwt_private_key=settings.jwt_private_key,
         config=test_config,
     )
+    if settings.password_hashing != passwords.STANDARD:
+        log.warning("passwords are hashed with the %s profile: for the test suite's systems only",
+                    settings.password_hashing)
     init_change_notices(app)
     register_commands(app)
     register_views(app)

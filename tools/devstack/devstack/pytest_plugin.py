@@ -44,6 +44,13 @@ class TestEngines:
         return self.database_url(name)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' systems (and the auth service's own tests) hash passwords with the light profile
+    (permitto_auth.passwords): they create hundreds of accounts, where every deployment, `make up` and
+    the benchmarks hash with the standard one. A run that sets PASSWORD_HASHING itself keeps its own."""
+    os.environ.setdefault("PASSWORD_HASHING", "light-for-tests")
+
+
 def _worker_index(config: pytest.Config) -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
