@@ -98,6 +98,32 @@ def run_beside(name: str, args: list[str], others: list[tuple[str, list[str], di
     verdict(name, code, elapsed)
 
 
+class Beside:
+    """A step run in the background while the next runs in the foreground (each mostly on one core of
+    two); its output is printed, and its verdict given, when it is waited for."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        print(f"\n=== {name} (beside the next step): {' '.join(args)}", flush=True)
+        self.name = name
+        self.started = time.monotonic()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in wait
+        self.popen = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait(self) -> None:
+        code = self.popen.wait()
+        self.log.seek(0)
+        print(f"\n=== {self.name} output:", flush=True)
+        sys.stdout.buffer.write(self.log.read())
+        sys.stdout.flush()
+        self.log.close()
+        verdict(self.name, code, time.monotonic() - self.started)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
 class Chromium:
     """Debian's chromium for the browser tests: installed with apt when missing and this runs as root, in
     the background while the earlier steps run; otherwise a clear message (the browser tests then fail
@@ -158,6 +184,7 @@ def main() -> None:
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     started: list[Postgres | Redis] = []
+    beside: list[Beside] = []
     chromium = Chromium()
     if "cross" in steps:
         chromium.start()
@@ -181,9 +208,14 @@ def main() -> None:
         if "lint" in steps:
             run("lint", [sys.executable, "-m", "ruff", "check", "."], env)
         if "typecheck" in steps:
-            run("typecheck", [sys.executable, "-m", "mypy", *[f"--package={p}" for p in PACKAGES]], env)
+            # mypy and the web app's checks each keep about one core busy: side by side on two.
+            typecheck = Beside("typecheck", [sys.executable, "-m", "mypy", *[f"--package={p}" for p in PACKAGES]],
+                               env)
+            beside.append(typecheck)
         if "web" in steps:
             web_checks()
+        if "typecheck" in steps:
+            typecheck.wait()
         if "unit" in steps:
             run("service tests", [sys.executable, "-m", "pytest", "-n", workers, *UNIT_TEST_DIRS], env)
         if "cross" in steps:
@@ -208,6 +240,8 @@ def main() -> None:
                                     "tests/delivery"], env)
         print(f"\nall steps passed in {time.monotonic() - suite_started:.0f} s", flush=True)
     finally:
+        for step in beside:
+            step.stop()  # a step that failed before it was waited for stops it too
         for engine in reversed(started):
             engine.stop()
 
