@@ -102,6 +102,22 @@ def test_bulk_confirmation_reports_each_permit(clock, people, ids):
     pending = people["issuer.downtown"].get("/permits/pending-actions").json()["data"]["dailyConfirmations"]
     assert {p["id"] for p in mine} <= {p["id"] for p in pending}
 
+    # What waits for whom, in order (receiver, issuer, coordinator): each permit is listed to the one
+    # person whose tap is next, never to another, never to someone it waits for next after them.
+    def waiting(who):
+        answer = people[who].get("/permits/pending-actions")
+        assert answer.status_code == 200, answer.text
+        return {p["id"] for p in answer.json()["data"]["dailyConfirmations"]}
+
+    ours = {p["id"] for p in [*mine, theirs]}
+    assert waiting("receiver.downtown") & ours == set()  # confirmed already; theirs is not theirs to see
+    assert waiting("receiver.both") & ours == {theirs["id"]}  # its own receiver has not tapped yet
+    assert waiting("issuer.downtown") & ours == {p["id"] for p in mine}
+    assert waiting("coordinator") & ours == set()  # out of order: the issuer is next for all three
+    assert people["issuer.downtown"].post(f"/permits/{mine[0]['id']}/daily-approve").status_code == 200
+    assert waiting("issuer.downtown") & ours == {mine[1]["id"]}
+    assert waiting("coordinator") & ours == {mine[0]["id"]}
+
 
 def test_suspend_reinstate_closeout_and_the_pdf(system, clock, people, ids):
     receiver, issuer, coordinator = people["receiver.downtown"], people["issuer.downtown"], people["coordinator"]
