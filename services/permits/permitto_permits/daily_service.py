@@ -55,7 +55,7 @@ def awaiting_me(actor: Actor) -> list[Permit]:
     rule is daily.confirm_refusal's, asked of each. The statement leaves out only what it refuses
     first (a role that does not confirm; a receiver's permit not theirs, an approver's own), and the
     current days are read in one statement, where asking each permit for its own was one a permit:
-    a coordinator's home screen on a busy site read hundreds."""
+    up to 200 on a coordinator's home screen on a busy site."""
     if actor.role not in daily.ORDER:
         return []
     mine = Permit.requester_id == actor.id
