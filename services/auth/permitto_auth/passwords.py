@@ -5,7 +5,7 @@ lanes), about a quarter of a second of CPU a hash on a 2-core box, as it should 
 the same argon2id with one pass over 1 MiB in one lane, for the test suite's systems only
 (devstack's pytest plugin sets PASSWORD_HASHING), which create hundreds of accounts and sign in as
 many times: the shared system tests alone made some 380 hashes, about 95 s of CPU. No deployment
-file sets the variable, a delivery check keeps it so, and a hash made with anything weaker than the
+file sets the variable, a delivery check keeps it so, and a hash made with other parameters than the
 profile in use is made again at the next sign-in (needs_rehash)."""
 
 from __future__ import annotations
