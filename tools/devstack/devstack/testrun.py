@@ -9,7 +9,6 @@ started once here and shared by every step. Any failure, or a step that ran no t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import subprocess
@@ -68,60 +67,56 @@ def run(name: str, args: list[str], env: dict[str, str]) -> None:
 
 def run_beside(name: str, args: list[str], others: list[tuple[str, list[str], dict[str, str]]],
                env: dict[str, str]) -> None:
-    """Test runs at once: the first prints as it goes, each other's output follows when all end."""
+    """Test runs at once: the first prints as it goes, each other's output follows when it ends; every
+    output is printed before any verdict, so one failure does not hide another's output."""
     print(f"\n=== {name}: {' '.join(args)}", flush=True)
-    for other_name, other_args, _ in others:
-        print(f"=== {other_name} (beside it): {' '.join(other_args)}", flush=True)
     started = time.monotonic()
-    with contextlib.ExitStack() as logs:
-        running = []
-        for other_name, other_args, other_env in others:
-            log = logs.enter_context(tempfile.TemporaryFile())
-            popen = subprocess.Popen(other_args, cwd=REPO_ROOT, env={**env, **other_env}, stdout=log,
-                                     stderr=subprocess.STDOUT)
-            running.append((other_name, popen, log))
-        try:
-            code = subprocess.call(args, cwd=REPO_ROOT, env=env)
-            codes = [(other_name, popen.wait(), log) for other_name, popen, log in running]
-        finally:
-            for _, popen, _ in running:
-                if popen.poll() is None:
-                    popen.kill()
-        elapsed = time.monotonic() - started
-        for other_name, _, log in codes:
-            log.seek(0)
-            print(f"\n=== {other_name} output:", flush=True)
-            sys.stdout.buffer.write(log.read())
-            sys.stdout.flush()
-    for other_name, other_code, _ in codes:
+    running = [Beside(other_name, other_args, {**env, **other_env}, label="beside it")
+               for other_name, other_args, other_env in others]
+    try:
+        code = subprocess.call(args, cwd=REPO_ROOT, env=env)
+        codes = [(step.name, step.finish()) for step in running]
+    finally:
+        for step in running:
+            step.stop()
+    elapsed = time.monotonic() - started
+    for other_name, other_code in codes:
         verdict(other_name, other_code, elapsed)
     verdict(name, code, elapsed)
 
 
 class Beside:
-    """A step run in the background while the next runs in the foreground (each mostly on one core of
-    two); its output is printed, and its verdict given, when it is waited for."""
+    """A step run in the background while another runs in the foreground (each mostly on one core of
+    two); its output is printed when it is waited for."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        print(f"\n=== {name} (beside the next step): {' '.join(args)}", flush=True)
+    def __init__(self, name: str, args: list[str], env: dict[str, str], *,
+                 label: str = "beside the next step") -> None:
+        print(f"=== {name} ({label}): {' '.join(args)}", flush=True)
         self.name = name
         self.started = time.monotonic()
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in wait
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in finish or stop
         self.popen = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def wait(self) -> None:
+    def finish(self) -> int:
+        """Wait for it, print its output, and give its exit code."""
         code = self.popen.wait()
         self.log.seek(0)
         print(f"\n=== {self.name} output:", flush=True)
         sys.stdout.buffer.write(self.log.read())
         sys.stdout.flush()
         self.log.close()
+        return code
+
+    def wait(self) -> None:
+        """Finish it and give its verdict."""
+        code = self.finish()
         verdict(self.name, code, time.monotonic() - self.started)
 
     def stop(self) -> None:
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait()
+        self.log.close()
 
 
 class Chromium:
