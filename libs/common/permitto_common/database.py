@@ -201,6 +201,15 @@ class DriverRead:
         self.sql = str(compiled)
         self.required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
         self.bound = {name: value for name, value in compiled.params.items() if name not in self.required}
+        self._make_row: Any = None  # the named tuple's maker, from the first answer: the columns never change
+
+    def _row_maker(self, cursor: Any) -> Any:
+        """psycopg's row factory: its named tuple for this statement's columns, made once (psycopg's own
+        walks every column's name to find its cached class on every execution)."""
+        made = self._make_row
+        if made is None:
+            made = self._make_row = namedtuple_row(cursor)
+        return made
 
     def rows(self, session: Session | scoped_session[Any], params: dict[str, Any]) -> list[Any]:
         """The rows, read in the session's transaction when it has one (what it changed or locked is
@@ -233,7 +242,7 @@ class DriverRead:
     def _fetch(self, connection: Any, values: dict[str, Any]) -> list[Any]:
         """Rows from the driver; its errors as SQLAlchemy's (the one handler maps a lost database to 503)."""
         try:
-            with connection.cursor(row_factory=namedtuple_row) as cursor:
+            with connection.cursor(row_factory=self._row_maker) as cursor:
                 cursor.execute(self.sql, values)
                 found: list[Any] = cursor.fetchall()
                 return found

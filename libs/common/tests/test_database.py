@@ -78,6 +78,9 @@ def test_a_driver_read_answers_what_the_orm_would_from_one_compiled_statement(en
             assert rows[0].at == datetime(2026, 1, 1, tzinfo=UTC)
             assert isinstance(rows[0].id, uuid.UUID)
             assert read.rows(session, {"ids": [], "rows": 5}) == []
+            again = read.rows(session, {"ids": ids[2:], "rows": 5})  # the row class made once, reused
+            assert [(r.id, r.name) for r in again] == [(ids[2], "n2")]
+            assert type(again[0]) is type(rows[0])
             with pytest.raises(KeyError, match="rows"):
                 read.rows(session, {"ids": ids})
         with pytest.raises(TypeError, match="ANY"):
