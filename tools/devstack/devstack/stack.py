@@ -192,7 +192,12 @@ class Stack:
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
+            stdin=subprocess.DEVNULL,
+            # A group of its own: Ctrl-C reaches us only, and we stop the children in order. Not a session
+            # of its own: the kernel's autogroup scheduling gives every session an equal share of the CPU
+            # whatever it runs, which starved the gateway's two workers beside permits' threads and each
+            # PostgreSQL backend (which make sessions of their own) on one box (docs/performance.md).
+            process_group=0,
         )
         pump = threading.Thread(target=self._pump, args=(process.name, popen.stdout, log_file), daemon=True)
         pump.start()
