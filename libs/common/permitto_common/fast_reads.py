@@ -81,7 +81,8 @@ class FastReads:
         self.app = app
         self.flask_wsgi = flask_wsgi
         self.reads = {read.rule: read for read in reads}
-        self.map = Map([Rule(rule, endpoint=rule, methods=["GET"]) for rule in self.reads])
+        # Bound once: matching keeps nothing of a request in the adapter, so threads share it.
+        self.routes = Map([Rule(rule, endpoint=rule, methods=["GET"]) for rule in self.reads]).bind("service")
         self.cookie = str(app.config.get("JWT_ACCESS_COOKIE_NAME", "access_token_cookie"))
         self.metrics = metrics()
         self._counters: dict[tuple[str, int], Any] = {}
@@ -92,7 +93,7 @@ class FastReads:
                 "HTTP_TRANSFER_ENCODING" in environ:
             return self.flask_wsgi(environ, start_response)
         try:
-            rule, values = self.map.bind("service").match(environ.get("PATH_INFO", ""), method="GET")
+            rule, values = self.routes.match(environ.get("PATH_INFO", ""), method="GET")
             read = self.reads[str(rule)]
             claims = self._claims(environ)
             if read.roles and claims.get("role") not in read.roles:
