@@ -11,6 +11,41 @@ import sys
 
 MODES = ("web", "worker", "scheduler", "migrate", "healthcheck")
 
+# A gevent worker holds every phone's live stream open: its connection cap is how many phones it serves.
+# Each connection is a file descriptor, two in the gateway (the phone's, and the forward's to notifications).
+FDS_PER_CONNECTION = 2
+FDS_SPARE = 200  # the pools' connections to PostgreSQL and Redis, the logs, the metrics files
+MAX_GEVENT_CONNECTIONS = 5000  # a worker's; memory, not descriptors, bounds it past this
+NOFILE_CEILING = 1 << 20  # Linux's default nr_open: what an unlimited hard limit can be raised to
+
+
+def open_files_limit() -> int:
+    """Raise this process's soft limit of open files to its hard limit (gunicorn and its workers inherit
+    it), as nginx's worker_rlimit_nofile does: a container's soft limit is often 1,024. Gives the limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = NOFILE_CEILING if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass  # kept as it was; the cap below follows what there is
+    return int(soft)
+
+
+def worker_connections(env: dict[str, str], worker_class: str) -> str:
+    """GUNICORN_WORKER_CONNECTIONS when set; for gevent, what the open-file limit allows (at most
+    MAX_GEVENT_CONNECTIONS); otherwise gunicorn's own 1000."""
+    given = env.get("GUNICORN_WORKER_CONNECTIONS")
+    if given:
+        return given
+    if worker_class != "gevent":
+        return "1000"
+    fits = (open_files_limit() - FDS_SPARE) // FDS_PER_CONNECTION
+    return str(max(100, min(MAX_GEVENT_CONNECTIONS, fits)))
+
 
 def command_for(mode: str, env: dict[str, str]) -> list[str]:
     app_ref = env.get("FLASK_APP")
@@ -25,14 +60,15 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="permitto-metrics-")
         host = env.get("BIND_HOST", "0.0.0.0")
         factory = app_ref if app_ref.endswith(")") else app_ref + "()"
+        worker_class = env.get("GUNICORN_WORKER_CLASS", "gthread")
         return [
             sys.executable, "-m", "gunicorn",
             "--config", "python:permitto_common.gunicorn_conf",  # its own parse errors in our envelope
             "--bind", f"{host}:{port}",
-            "--worker-class", env.get("GUNICORN_WORKER_CLASS", "gthread"),
+            "--worker-class", worker_class,
             "--workers", env.get("WEB_CONCURRENCY", "2"),
             "--threads", env.get("GUNICORN_THREADS", "8"),
-            "--worker-connections", env.get("GUNICORN_WORKER_CONNECTIONS", "1000"),  # gevent workers
+            "--worker-connections", worker_connections(env, worker_class),
             "--timeout", env.get("GUNICORN_TIMEOUT", "30"),
             "--graceful-timeout", "20",
             "--keep-alive", "75",
