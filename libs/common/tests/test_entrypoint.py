@@ -8,7 +8,9 @@ from permitto_common.entrypoint import FDS_PER_CONNECTION, FDS_SPARE, MAX_GEVENT
 
 
 def cap(env):
-    command = command_for("web", {"FLASK_APP": "sample:create_app", **env})
+    # PROMETHEUS_MULTIPROC_DIR given: without it the command sets one in this process's environment,
+    # which would turn the later tests' metrics to multiprocess mode.
+    command = command_for("web", {"FLASK_APP": "sample:create_app", "PROMETHEUS_MULTIPROC_DIR": "/unused", **env})
     return int(command[command.index("--worker-connections") + 1])
 
 
