@@ -6,12 +6,30 @@ import sys
 
 from permitto_common.entrypoint import FDS_PER_CONNECTION, FDS_SPARE, MAX_GEVENT_CONNECTIONS, command_for
 
+# PROMETHEUS_MULTIPROC_DIR given: without it the command makes a folder and sets it in the process's
+# environment, which would turn this test worker's later metrics to multiprocess mode.
+WEB_ENV = {"FLASK_APP": "sample:create_app", "PROMETHEUS_MULTIPROC_DIR": "/unused"}
+
 
 def cap(env):
-    # PROMETHEUS_MULTIPROC_DIR given: without it the command sets one in this process's environment,
-    # which would turn the later tests' metrics to multiprocess mode.
-    command = command_for("web", {"FLASK_APP": "sample:create_app", "PROMETHEUS_MULTIPROC_DIR": "/unused", **env})
+    command = command_for("web", {**WEB_ENV, **env})
     return int(command[command.index("--worker-connections") + 1])
+
+
+def gevent_cap_in_child(soft: int, hard: int | None = None) -> tuple[int, int, int]:
+    """In a child whose open-file limits are lowered first: the gevent cap, and the soft and hard limits
+    after the command was made (the limits are the process's, so never changed in this one)."""
+    script = f"""
+import resource
+from permitto_common.entrypoint import command_for
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1] if {hard!r} is None else {hard!r}
+resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, hard))
+command = command_for("web", {{**{WEB_ENV!r}, "GUNICORN_WORKER_CLASS": "gevent"}})
+print(command[command.index("--worker-connections") + 1], *resource.getrlimit(resource.RLIMIT_NOFILE))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    connections, soft_after, hard_after = (int(x) for x in out.split())
+    return connections, soft_after, hard_after
 
 
 def test_a_given_cap_wins_and_gthread_keeps_gunicorns_own():
@@ -20,17 +38,7 @@ def test_a_given_cap_wins_and_gthread_keeps_gunicorns_own():
 
 
 def test_a_gevent_workers_cap_follows_the_open_file_limit_raised_to_the_hard_one():
-    # In a child whose soft limit is lowered first: the command raises it back to the hard limit.
-    script = """
-import resource, sys
-from permitto_common.entrypoint import command_for
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]), hard))
-command = command_for("web", {"FLASK_APP": "sample:create_app", "GUNICORN_WORKER_CLASS": "gevent"})
-print(command[command.index("--worker-connections") + 1], resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)
-"""
-    out = subprocess.run([sys.executable, "-c", script, "300"], capture_output=True, text=True, check=True).stdout
-    connections, soft, hard = (int(x) for x in out.split())
+    connections, soft, hard = gevent_cap_in_child(300)
     assert soft == hard or hard == -1  # raised (an unlimited hard limit is raised to the kernel's ceiling)
     assert connections == max(100, min(MAX_GEVENT_CONNECTIONS, (soft - FDS_SPARE) // FDS_PER_CONNECTION))
     assert connections > (300 - FDS_SPARE) // FDS_PER_CONNECTION  # not what the lowered limit allowed
@@ -38,12 +46,6 @@ print(command[command.index("--worker-connections") + 1], resource.getrlimit(res
 
 def test_a_limit_that_cannot_be_raised_gives_what_it_allows():
     # The hard limit lowered too: nothing to raise to, so the cap is what 1,024 descriptors hold.
-    script = """
-import resource
-from permitto_common.entrypoint import command_for
-resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-command = command_for("web", {"FLASK_APP": "sample:create_app", "GUNICORN_WORKER_CLASS": "gevent"})
-print(command[command.index("--worker-connections") + 1])
-"""
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert int(out) == (1024 - FDS_SPARE) // FDS_PER_CONNECTION
+    connections, soft, _ = gevent_cap_in_child(1024, 1024)
+    assert soft == 1024
+    assert connections == (1024 - FDS_SPARE) // FDS_PER_CONNECTION
