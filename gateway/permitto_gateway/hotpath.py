@@ -50,10 +50,7 @@ class EdgeProxy:
         self.edge_auth = edge_auth
         self.edge = edge
         self.max_body = int(app.config.get("MAX_CONTENT_LENGTH") or 0) or None
-        self.metrics = metrics()
-        self.service = app.name
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._timers: dict[tuple[str, str], Any] = {}
+        self.record = AccessRecord(app.name)
         self.verify_route = match("/verify")
         self.internal_token = str(app.config["INTERNAL_API_TOKEN"])
 
@@ -113,19 +110,19 @@ class EdgeProxy:
         except APIError as exc:
             if not body_read:
                 drain_unread_body(lambda: environ["wsgi.input"], declared, self.max_body)
-            status, headers, content = self._error(exc, request_id)
+            status, headers, content = error_answer(exc, request_id)
         except Exception as exc:
             log.exception("unhandled error", extra={"path": environ.get("PATH_INFO")})
             report_error(exc)
             if not body_read:
                 drain_unread_body(lambda: environ["wsgi.input"], declared, self.max_body)
-            status, headers, content = self._error(
+            status, headers, content = error_answer(
                 APIError("Something went wrong on our side. The error was logged."), request_id)
         try:
             headers = [(name, value) for name, value in headers if name.lower() != "x-request-id"]
             headers.append(("X-Request-ID", request_id))
             start_response(status, self.edge.finish(headers, environ.get("HTTP_ORIGIN", "")))
-            self._observe(method, route, int(status[:3]), started, environ.get("PATH_INFO", ""))
+            self.record(method, route, int(status[:3]), started, environ.get("PATH_INFO", ""))
         finally:
             request_id_var.reset(context)
         return content
@@ -166,16 +163,27 @@ class EdgeProxy:
             return answer.status, headers, [content]
         return answer.status, headers, Streamed(answer)
 
-    @staticmethod
-    def _error(exc: APIError, request_id: str) -> tuple[str, list[tuple[str, str]], Iterable[bytes]]:
-        body = json.dumps(error_body(exc.status, exc.message, code=exc.code, details=exc.details,
-                                     request_id=request_id)).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *exc.headers.items()]
-        reason = STATUS_CODES.get(exc.status, "ERROR").replace("_", " ")
-        return f"{exc.status} {reason}", headers, [body]
 
-    def _observe(self, method: str, route: Route, status: int, started: float, path: str) -> None:
-        """The access log line and the metrics, as Flask's hooks write them for every other request."""
+def error_answer(exc: APIError, request_id: str) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+    """The envelope of an error the edge answers itself: status line, headers and body."""
+    body = json.dumps(error_body(exc.status, exc.message, code=exc.code, details=exc.details,
+                                 request_id=request_id)).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *exc.headers.items()]
+    reason = STATUS_CODES.get(exc.status, "ERROR").replace("_", " ")
+    return f"{exc.status} {reason}", headers, [body]
+
+
+class AccessRecord:
+    """The access log line and the metrics of a call the edge forwarded, as Flask's hooks write them for
+    every other request (the hot path's and the front's alike)."""
+
+    def __init__(self, service: str) -> None:
+        self.metrics = metrics()
+        self.service = service
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, method: str, route: Route, status: int, started: float, path: str) -> None:
         elapsed = time.perf_counter() - started
         endpoint = "/verify" if path.startswith(VERIFY_PREFIX) else API_PREFIX + route.prefix
         counter = self._counters.get((method, endpoint, status))

@@ -54,6 +54,9 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
     if not app_ref:
         raise SystemExit("environment variable FLASK_APP is required (for example permitto_auth.app:create_app)")
     if mode == "web":
+        front = env.get("WEB_FRONT")
+        if front:  # a front of the service's own takes the port and starts gunicorn behind it
+            return [sys.executable, "-m", front]
         port = env.get("PORT", "8000")
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             import tempfile
@@ -66,7 +69,7 @@ def command_for(mode: str, env: dict[str, str]) -> list[str]:
         return [
             sys.executable, "-m", "gunicorn",
             "--config", "python:permitto_common.gunicorn_conf",  # its own parse errors in our envelope
-            "--bind", f"{host}:{port}",
+            "--bind", env.get("GUNICORN_BIND") or f"{host}:{port}",
             "--worker-class", worker_class,
             "--workers", env.get("WEB_CONCURRENCY", "2"),
             "--threads", env.get("GUNICORN_THREADS", "8"),

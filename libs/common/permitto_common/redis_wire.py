@@ -44,7 +44,7 @@ def pack(commands: list[tuple[Any, ...]]) -> bytes:
     return bytes(out)
 
 
-class _Incomplete(Exception):
+class Incomplete(Exception):
     """The buffer ends inside a reply: read more."""
 
 
@@ -54,7 +54,7 @@ def parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
     is a ResponseError value, raised by the caller once every reply is read."""
     end = buf.find(b"\r\n", pos)
     if end < 0:
-        raise _Incomplete
+        raise Incomplete
     kind, line = buf[pos], bytes(buf[pos + 1:end])
     pos = end + 2
     if kind == 0x3A:  # ':'
@@ -64,7 +64,7 @@ def parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
         if size < 0:
             return None, pos
         if len(buf) < pos + size + 2:
-            raise _Incomplete
+            raise Incomplete
         return bytes(buf[pos:pos + size]), pos + size + 2
     if kind == 0x2A:  # '*'
         count = int(line)
@@ -194,7 +194,7 @@ class WirePool:
                 reply, after = parse(buf, pos)
             except ValueError as exc:  # a length or an integer that is not a number: out of step
                 raise RedisConnectionError(f"unreadable reply from Redis: {exc}") from None
-            except _Incomplete:
+            except Incomplete:
                 try:
                     chunk = sock.recv(65536)
                 except TimeoutError as exc:

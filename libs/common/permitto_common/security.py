@@ -184,7 +184,7 @@ def revocation_keys(payload: dict[str, Any]) -> list[str]:
     return keys
 
 
-def _revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
+def revoked_by(values: list[Any], payload: dict[str, Any]) -> bool | None:
     """Judge a token from what Redis held at revocation_keys(payload); None when Redis does not hold
     the deny list at all (no epoch), so it cannot say."""
     epoch, revoked_before, session_denied = (list(values) + [None, None, None])[:3]
@@ -200,7 +200,7 @@ def revocation_verdict(values: list[Any] | None, payload: dict[str, Any], cause:
     """Is the token revoked, from what Redis held at revocation_keys(payload)? When Redis could not be
     read (values None, cause the error) or holds no deny list, auth is asked instead (the fallback
     `app` holds, the current app's unless given)."""
-    verdict = None if values is None else _revoked_by(values, payload)
+    verdict = None if values is None else revoked_by(values, payload)
     return _revoked_by_fallback(app or current_app, payload, cause) if verdict is None else verdict
 
 
