@@ -31,11 +31,21 @@ end
 """
 
 
+def descendants(pid: int) -> list[int]:
+    """pid and every process under it (the gateway's front, its gunicorn and gunicorn's workers)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(map(int, subprocess.run(["pgrep", "-P", str(current)], capture_output=True,
+                                            text=True).stdout.split()))
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> float:
     total = 0
     for pid in pids:
-        for child in [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                    text=True).stdout.split())]:
+        for child in descendants(pid):
             try:
                 fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
                 total += int(fields[11]) + int(fields[12])

@@ -28,6 +28,7 @@ def upstream():
             "user": request.headers.get("X-Authenticated-User-Id"),
             "role": request.headers.get("X-Authenticated-Role"),
             "session_checked": request.headers.get("X-Session-Checked"),
+            "forwarded_for": request.headers.get("X-Forwarded-For"),
         }), 207, {"X-Upstream": "echo"}
 
     @echo.route("/api/v1/notifications/<kind>", methods=["GET", "HEAD"])
@@ -50,9 +51,13 @@ def upstream():
 
 
 @pytest.fixture(scope="session")
-def app(test_engines, upstream):
+def gateway_env(test_engines, upstream):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
-    env = service_env(test_engines, "gateway", database=False, AUTH_URL=upstream, PERMITS_URL=dead, FILES_URL=upstream,
-                      NOTIFICATIONS_URL=upstream, CORS_ORIGINS="https://app.permitto.example",
-                      RATE_LIMIT_LOGIN_PER_MINUTE="3", RATE_LIMIT_USER_PER_MINUTE="1000", TRUSTED_PROXY_HOPS="1")
-    return build_test_app(create_app, env)
+    return service_env(test_engines, "gateway", database=False, AUTH_URL=upstream, PERMITS_URL=dead,
+                       FILES_URL=upstream, NOTIFICATIONS_URL=upstream, CORS_ORIGINS="https://app.permitto.example",
+                       RATE_LIMIT_LOGIN_PER_MINUTE="3", RATE_LIMIT_USER_PER_MINUTE="1000", TRUSTED_PROXY_HOPS="1")
+
+
+@pytest.fixture(scope="session")
+def app(gateway_env):
+    return build_test_app(create_app, gateway_env)

@@ -62,6 +62,7 @@ def test_forwarding_keeps_path_query_body_status_and_headers(client, mint, app):
         "authorization": f"Bearer {token}",
         "user": None,  # a forged identity header never reaches a service
         "role": None,
+        "forwarded_for": "127.0.0.1",
     }
     # the gateway's own word that it found the session active, never the client's
     assert word != forged_word

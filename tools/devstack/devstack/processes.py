@@ -152,4 +152,6 @@ def service_env(service: ServiceDef, endpoints: Endpoints) -> dict[str, str]:
         env["STORAGE_ORIGIN"] = f"http://127.0.0.1:{endpoints.ports['s3']}"
         # It relays live streams too: green threads hold idle streams without an OS thread each.
         env["GUNICORN_WORKER_CLASS"] = "gevent"
+        # Its front takes the port and serves signed-in reads; gunicorn sits behind it (front.py).
+        env["WEB_FRONT"] = "permitto_gateway.front"
     return env
