@@ -1,5 +1,6 @@
-"""The web command's connection cap: a gevent worker's follows the open-file limit, raised to its hard
-limit first; a setting given wins; a gthread worker keeps gunicorn's own."""
+"""The web command: a front when one is named, else gunicorn on its bind. A gevent worker's connection cap
+follows the open-file limit, raised to its hard limit first; a setting given wins; a gthread worker
+keeps gunicorn's own."""
 
 import subprocess
 import sys
@@ -49,3 +50,12 @@ def test_a_limit_that_cannot_be_raised_gives_what_it_allows():
     connections, soft, _ = gevent_cap_in_child(1024, 1024)
     assert soft == 1024
     assert connections == (1024 - FDS_SPARE) // FDS_PER_CONNECTION
+
+
+def test_a_front_takes_the_port_and_gunicorn_takes_the_bind_it_is_given():
+    assert command_for("web", {**WEB_ENV, "WEB_FRONT": "permitto_gateway.front"}) == [
+        sys.executable, "-m", "permitto_gateway.front"]
+    plain = command_for("web", {**WEB_ENV, "PORT": "8123", "BIND_HOST": "127.0.0.1"})
+    assert plain[plain.index("--bind") + 1] == "127.0.0.1:8123"
+    behind = command_for("web", {**WEB_ENV, "WEB_FRONT": "", "GUNICORN_BIND": "unix:/tmp/g.sock", "PORT": "8123"})
+    assert behind[behind.index("--bind") + 1] == "unix:/tmp/g.sock"
