@@ -174,6 +174,19 @@ def test_streamed_and_large_answers_are_passed_on_as_they_come(front, mint):
     assert head.content == b""
 
 
+def running(pids):
+    """Those of pids still running (a zombie has ended: only its parent's reaping is left)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
 def raw_exchange(front, data, *, reads=1):
     with socket.create_connection(("127.0.0.1", front["port"]), timeout=10) as sock:
         sock.sendall(data)
@@ -254,7 +267,28 @@ def test_silent_connections_are_closed_and_the_front_stops_with_the_gateway_behi
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+    while running(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    assert not running(pids)
+
+
+
+def test_a_killed_front_takes_the_gateway_behind_it_along(app, gateway_env):
+    port = free_port()
+    env = {**os.environ, **gateway_env, "PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1",
+           "GUNICORN_WORKER_CLASS": "gevent", "FLASK_APP": "permitto_gateway.app:create_app"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "permitto_gateway.front"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, timeout=60, proc=proc, what="the gateway's front")
+    pids = inner_pids({"proc": proc})
+    assert pids
+    # gunicorn booted its worker: a worker still importing the app is waited for until the graceful timeout
+    assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while running(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(pids)
 
