@@ -4,7 +4,8 @@ The same authenticated reads, a permit list page (20 rows) and one permit, serve
   direct   the permits service itself (its production command: gunicorn, gthread)
   nginx    nginx as a plain keep-alive reverse proxy in front of it: the limit a real proxy sets. Started
            when nginx is installed (apt-get install nginx); the row says so when it is not
-  gateway  through the Python gateway, with its edge checks (token, rate limits, deny list)
+  gateway  through the gateway as `make up` and production start it: its front (front.py) does the edge
+           checks (token, rate limits, deny list) and the forward; its CPU counts gunicorn's too
   floor    bench/floor_app.py: no framework, the very SQL the service ran for the read (captured from it),
            psycopg, the same gunicorn; what is left when everything but the SQL is taken away
 
