@@ -173,6 +173,16 @@ class Exchange:
         self.pending = []
         self.sink = sink
 
+    def pause(self) -> None:
+        """Stop reading the service while the client is slow; only while this answer is still coming:
+        once it has ended, its connection may be another call's already."""
+        if not self.done.done():
+            self.link.pause()
+
+    def resume(self) -> None:
+        if not self.done.done():
+            self.link.resume()
+
     def _finish(self, keep: bool) -> None:
         if self.done.done():
             return
@@ -188,6 +198,7 @@ class Link(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.exchange: Exchange | None = None
         self.closed = False
+        self.paused = False
         self.last_used = time.monotonic()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -214,16 +225,19 @@ class Link(asyncio.Protocol):
         if self.exchange is exchange:
             self.exchange = None
         if keep and not self.closed:
+            self.resume()  # paused for a slow client as the answer ended: the next one must be read
             self.pool.keep(self)
         else:
             self.close()
 
     def pause(self) -> None:
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and not self.paused:
+            self.paused = True
             self.transport.pause_reading()
 
     def resume(self) -> None:
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and self.paused:
+            self.paused = False
             self.transport.resume_reading()
 
     def close(self) -> None:
@@ -445,6 +459,7 @@ class Front:
 
     async def direct(self, conn: Connection, request: Request) -> bool | None:
         """A signed-in read, served here; None when it is the gateway's (nothing was sent yet)."""
+        started = time.perf_counter()
         method = request.method
         if method not in ("GET", "HEAD") or request.body:
             return None
@@ -468,7 +483,6 @@ class Front:
             return None  # the gateway counts the address's attempt and answers in its words
         if self.redis is None or "content-length" in headers or "transfer-encoding" in headers:
             return None
-        started = time.perf_counter()
         address, scheme = self.address(conn.peer, headers.get("x-forwarded-for", ""),
                                        headers.get("x-forwarded-proto", ""))
         counted = Hit(self.limits.per_user, str(claims["sub"]), time.time())
@@ -568,7 +582,7 @@ class Connection(asyncio.Protocol):
         self.reading = True
         self.refused = False
         self.writable: asyncio.Future[None] | None = None
-        self.relaying: Link | None = None
+        self.relaying: Exchange | None = None
         self.closing = False
         self.last_heard = time.monotonic()
         self.silence: asyncio.TimerHandle | None = None
@@ -589,8 +603,8 @@ class Connection(asyncio.Protocol):
         self.front.connections.discard(self)
         if self.silence is not None:
             self.silence.cancel()
-        if self.relaying is not None:
-            self.relaying.close()  # the client went away: so does the stream it was reading
+        if self.relaying is not None and not self.relaying.done.done():
+            self.relaying.link.close()  # the client went away: so does the stream it was reading
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
 
@@ -753,11 +767,11 @@ class Connection(asyncio.Protocol):
             self.write_head(status, headers, b"" if bodyless else body)
             return keep
         self.write_head(status, headers)
-        self.relaying = exchange.link
+        self.relaying = exchange
         try:
             exchange.attach(sink)
             if self.writable is not None and not self.writable.done():
-                exchange.link.pause()
+                exchange.pause()
             while True:  # the timeout is the longest silence (a live stream's keep-alives break it)
                 try:
                     await asyncio.wait_for(asyncio.shield(exchange.done), timeout)

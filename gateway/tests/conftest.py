@@ -37,6 +37,8 @@ def upstream():
             return Response((f"part {n}\n".encode() for n in range(50)), 200, {"X-Upstream": "echo"})
         if kind == "large":  # larger than one read: passed on as it arrives
             return Response(b"0123456789" * 20_000, 200, {"X-Upstream": "echo"})
+        if kind == "huge":  # more than loopback's buffers hold: a slow reader makes the relay wait
+            return Response(b"0123456789" * 800_000, 200, {"X-Upstream": "echo"})
         return jsonify({"raw": request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")})
 
     @echo.get("/readyz")

@@ -187,6 +187,83 @@ def running(pids):
     return alive
 
 
+def test_a_slow_reader_of_a_large_answer_leaves_the_connection_behind_it_usable(front, mint):
+    """The front stops reading the service while the client is slow; the service's connection goes back
+    to the pool read again, so the next call on it is answered."""
+    token = mint(sub="u-front-10")
+    with socket.socket() as slow:
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(10)
+        slow.connect(("127.0.0.1", front["port"]))
+        slow.sendall(b"GET /api/v1/notifications/huge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                     % token.encode())
+        time.sleep(1.0)  # the front's buffers fill and it pauses the service's connection
+        got = b""
+        while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < 8_000_000:
+            part = slow.recv(65536)
+            assert part, "the answer was cut"
+            got += part
+            time.sleep(0.0005)
+    assert got.split(b"\r\n\r\n", 1)[1] == b"0123456789" * 800_000
+    for _ in range(3):
+        after = requests.get(front["url"] + "/api/v1/notifications/large", headers=bearer(token), timeout=5)
+        assert after.status_code == 200
+        assert len(after.content) == 200_000
+
+
+def test_a_service_connection_paused_as_its_answer_ended_is_read_again_in_the_pool():
+    """The slow client's pause can come with the answer's last bytes, in the read that ends it, or just
+    after it ended, while what came with the head is passed on: either way the connection goes back to
+    the pool reading, and the next call on it is answered."""
+    import asyncio
+    import threading
+
+    from permitto_gateway.front import Pool
+
+    body = b"0123456789" * 20_000
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():  # one kept-alive connection, as gunicorn keeps them (the dev server closes each one)
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as reader:
+            for answer in range(3):
+                while reader.readline() not in (b"\r\n", b""):
+                    pass
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+                if answer == 0:
+                    time.sleep(0.2)  # the body comes after the head has been taken: the pause comes in its read
+                conn.sendall(body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    host, port = listener.getsockname()
+    request = b"GET /api/v1/users HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    async def calls():
+        pool = Pool(host=host, port=port)
+        links, bodies = [], []
+        for _ in range(3):
+            exchange = await pool.exchange(request, "GET", 5)
+            received = []
+
+            def slow_client(data, exchange=exchange, received=received):  # as Connection.pause_writing does
+                received.append(data)
+                if sum(map(len, received)) >= len(body):  # the client's buffer fills with the last bytes
+                    exchange.pause()
+
+            exchange.attach(slow_client)
+            await asyncio.wait_for(exchange.done, 5)
+            links.append(exchange.link)
+            bodies.append(b"".join(received))
+        return links, bodies
+
+    try:
+        links, bodies = asyncio.run(calls())
+    finally:
+        listener.close()
+    assert links[0] is links[1] is links[2]
+    assert bodies == [body] * 3
+
+
 def raw_exchange(front, data, *, reads=1):
     with socket.create_connection(("127.0.0.1", front["port"]), timeout=10) as sock:
         sock.sendall(data)
