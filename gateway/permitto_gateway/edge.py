@@ -159,6 +159,13 @@ class Breaker:
                                status=503, headers={"Retry-After": str(retry)})
             self.trial_running = True  # half-open: this request is the trial
 
+    def answered(self, code: int) -> None:
+        """A service answering 502-504 itself is failing too; its own 4xx/500 answers are answers."""
+        if code in (502, 503, 504):
+            self.failure()
+        else:
+            self.success()
+
     def success(self) -> None:
         with self.lock:
             self.failures, self.opened_at, self.trial_running = 0, None, False

@@ -11,7 +11,7 @@ Here the commonest call, a signed-in read, costs about a third of that, so the f
 - forwarded with the same headers the hot path sends (proxy.forward_headers' rules, the signed word
   that the session was checked), the answer passed on as it arrives, with the edge's headers;
 - behind a circuit breaker per service, as the gateway's forwards are: a service that is down, slow or
-  failing is answered in the gateway's words (Upstreams._classify), and after five failures at once.
+  failing is answered in the gateway's words (Upstreams.classify), and after five failures at once.
 
 Everything else is handed to the gateway behind it, untouched: writes, public calls, the web app, the API
 documents, health and metrics, CORS preflights, and any read the front's checks do not pass (a token
@@ -287,12 +287,10 @@ class Pool:
             try:
                 await asyncio.wait_for(asyncio.shield(exchange.head), timeout)
                 return exchange
-            except TimeoutError:
+            except OSError as exc:
                 link.close()
-                raise
-            except (ConnectionError, OSError):
-                link.close()
-                if exchange.got_bytes or method not in IDEMPOTENT:
+                # Closed while idle, with nothing of an answer read: sent again on a fresh connection.
+                if isinstance(exc, TimeoutError) or exchange.got_bytes or method not in IDEMPOTENT:
                     raise
             except BaseException:
                 link.close()
@@ -334,20 +332,24 @@ class RedisLink(asyncio.Protocol):
         except Incomplete:
             pass
         except Exception as exc:  # not RESP: this connection is of no further use
-            self._fail(exc)
+            self.fail(exc)
         del self.buffer[:pos]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(exc or ConnectionError("Redis closed the connection"))
+        self.fail(exc or ConnectionError("Redis closed the connection"))
 
     def call(self, commands: list[tuple[Any, ...]]) -> asyncio.Future[list[Any]]:
+        return self.send(pack(commands), len(commands))
+
+    def send(self, packed: bytes, count: int) -> asyncio.Future[list[Any]]:
+        """Commands already packed, and how many replies they get."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self.waiting.append((len(commands), [], future))
+        self.waiting.append((count, [], future))
         assert self.transport is not None
-        self.transport.write(pack(commands))
+        self.transport.write(packed)
         return future
 
-    def _fail(self, exc: BaseException) -> None:
+    def fail(self, exc: BaseException) -> None:
         self.closed = True
         while self.waiting:
             future = self.waiting.popleft()[2]
@@ -383,10 +385,12 @@ class Redis:
         self.connecting = loop.create_future()
         try:
             _, link = await asyncio.wait_for(loop.create_connection(RedisLink, *self.wire.address), CONNECT_TIMEOUT)
-            if self.wire.expected:  # AUTH and SELECT, as the gateway's own connections send them
-                for reply in await asyncio.wait_for(link.call(_hello(self.wire)), REDIS_TIMEOUT):
-                    if isinstance(reply, Exception):
-                        raise reply
+            if self.wire.expected:  # AUTH and SELECT, the very bytes the gateway's own connections send
+                replies = await asyncio.wait_for(link.send(self.wire.hello, self.wire.expected), REDIS_TIMEOUT)
+                refused = next((reply for reply in replies if isinstance(reply, Exception)), None)
+                if refused is not None:
+                    link.fail(refused)
+                    raise refused
             self.link = link
             self.connecting.set_result(link)
             return link
@@ -398,22 +402,11 @@ class Redis:
             self.connecting = None
 
 
-def _hello(wire: WirePool) -> list[tuple[Any, ...]]:
-    """The AUTH and SELECT the wire pool sends on a new connection, as commands."""
-    commands: list[tuple[Any, ...]] = []
-    pos = 0
-    while pos < len(wire.hello):
-        item, pos = parse(wire.hello, pos)
-        commands.append(tuple(item))
-    return commands
-
-
 class Front:
     """What every connection of the front shares: the gateway's settings, pools, Redis and records."""
 
     def __init__(self, app: Any, settings: Settings, inner_socket: str) -> None:
         self.app = app
-        self.settings = settings
         self.limits = settings.limits
         self.edge = EdgeHeaders(settings.cors_origins, hsts=settings.hsts)
         self.auth = EdgeAuth(settings.common.jwt_public_key)
@@ -431,7 +424,6 @@ class Front:
                 self.pools[name] = Pool(host=parts.hostname, port=parts.port or 80)
         wire = WirePool.for_client(get_redis(app))
         self.redis = Redis(wire) if wire is not None else None
-        self.verify_route = match("/verify")
         self.connections: set[Connection] = set()
         self.keep_alive = float(os.environ.get("KEEP_ALIVE_SECONDS") or KEEP_ALIVE)
 
@@ -471,9 +463,9 @@ class Front:
         route = match(api_path)
         if route is None or is_public(method, api_path) or route.service not in self.pools:
             return None
+        named = [(name.decode("latin-1").lower(), name, value) for name, value in request.headers]
         headers: dict[str, str] = {}
-        for name, value in request.headers:
-            key = name.decode("latin-1").lower()
+        for key, _, value in named:
             text = value.decode("latin-1")
             headers[key] = headers[key] + ", " + text if key in headers else text
         try:
@@ -495,8 +487,8 @@ class Front:
         request_id = sane_request_id(headers.get("x-request-id")) or new_request_id()
         pool = self.pools[route.service]
         head = bytearray(b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (method.encode(), bytes(request.url), pool.host_header))
-        for name, value in request.headers:
-            if name.decode("latin-1").lower() not in _DROPPED:
+        for key, name, value in named:
+            if key not in _DROPPED:
                 head += name + b": " + value + b"\r\n"
         head += (f"X-Request-ID: {request_id}\r\nX-Forwarded-For: {address}\r\nX-Forwarded-Proto: {scheme}\r\n"
                  f"{SESSION_CHECKED_HEADER}: {session_checked_word(self.internal_token, claims)}\r\n\r\n").encode()
@@ -507,20 +499,16 @@ class Front:
                 exchange = await pool.exchange(bytes(head), method, route.timeout)
             except BaseException as exc:
                 breaker.failure()
-                if not isinstance(exc, (OSError, ConnectionError)):  # TimeoutError is an OSError
+                if not isinstance(exc, OSError):  # a refused, reset or timed-out forward (all OSErrors)
                     raise
-                error = Upstreams._classify(route, exc)
+                error = Upstreams.classify(route, exc)
                 upstream_error(self.app, route.service, error.code.lower())
                 raise error from None
         except APIError as error:  # the breaker's pause, or the service's failure, in the gateway's words
             conn.write_error(error, request_id=request_id, origin=headers.get("origin", ""))
             self._record(request_id, method, route, error.status, started, path)
             return True
-        # A service answering 502-504 itself is failing too; its own 4xx/500 answers are answers.
-        if exchange.code in (502, 503, 504):
-            breaker.failure()
-        else:
-            breaker.success()
+        breaker.answered(exchange.code)
         answer = [(name, value) for name, value in exchange.headers
                   if name.lower() not in HOP_BY_HOP and name.lower() != "x-request-id"]
         answer.append(("X-Request-ID", request_id))
@@ -559,7 +547,7 @@ class Front:
         head += b"\r\n"
         try:
             exchange = await self.inner.exchange(bytes(head) + bytes(request.body), request.method, INNER_TIMEOUT)
-        except (TimeoutError, OSError, ConnectionError) as exc:
+        except OSError as exc:  # TimeoutError and ConnectionError are OSErrors
             log.error("the gateway behind the front gave no answer", extra={"error": f"{type(exc).__name__}: {exc}"})
             conn.write_error(APIError("Something went wrong on our side. The error was logged."), close=True)
             return False
@@ -782,7 +770,7 @@ class Connection(asyncio.Protocol):
                         continue  # data came meanwhile, or the client is still taking what came
                     exchange.link.close()
                     raise
-        except (TimeoutError, OSError, ConnectionError):
+        except OSError:  # TimeoutError and ConnectionError are OSErrors
             if self.transport is not None:
                 self.transport.abort()  # the answer was cut: the client must not take it as whole
             return False
