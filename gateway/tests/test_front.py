@@ -23,20 +23,29 @@ ORIGIN = "https://app.permitto.example"
 PER_USER = 20
 
 
+def start_front(gateway_env, *, sink=subprocess.DEVNULL, **settings):
+    """`python -m permitto_gateway.front` as production starts it, on a port of its own; (process, port)."""
+    port = free_port()
+    env = {**os.environ, **gateway_env, "PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1",
+           "GUNICORN_WORKER_CLASS": "gevent", "FLASK_APP": "permitto_gateway.app:create_app", **settings}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "permitto_gateway.front"], env=env, stdout=sink,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60, proc=proc, what="the gateway's front")
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, port
+
+
 @pytest.fixture(scope="module")
 def front(app, gateway_env, tmp_path_factory):
     """The front's URL, its process, and the file its log lines go to."""
-    port = free_port()
     log_file = tmp_path_factory.mktemp("front") / "front.log"
-    env = {**os.environ, **gateway_env, "PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1",
-           "GUNICORN_WORKER_CLASS": "gevent", "LOG_LEVEL": "INFO", "FLASK_APP": "permitto_gateway.app:create_app",
-           "RATE_LIMIT_USER_PER_MINUTE": str(PER_USER)}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log_file.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "permitto_gateway.front"], env=env, stdout=sink,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc, port = start_front(gateway_env, sink=sink, LOG_LEVEL="INFO", RATE_LIMIT_USER_PER_MINUTE=str(PER_USER))
     try:
-        wait_for_port(port, timeout=60, proc=proc, what="the gateway's front")
         yield {"url": f"http://127.0.0.1:{port}", "port": port, "proc": proc, "log": log_file}
     finally:
         proc.terminate()
@@ -324,14 +333,7 @@ def test_what_the_front_serves_is_logged_and_counted(front, mint, gateway_env):
 
 
 def test_silent_connections_are_closed_and_the_front_stops_with_the_gateway_behind_it(app, gateway_env):
-    port = free_port()
-    env = {**os.environ, **gateway_env, "PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1",
-           "GUNICORN_WORKER_CLASS": "gevent", "FLASK_APP": "permitto_gateway.app:create_app",
-           "KEEP_ALIVE_SECONDS": "1"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "permitto_gateway.front"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, timeout=60, proc=proc, what="the gateway's front")
+    proc, port = start_front(gateway_env, KEEP_ALIVE_SECONDS="1")
     pids = inner_pids({"proc": proc})
     with socket.create_connection(("127.0.0.1", port), timeout=10) as idle, \
             socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
@@ -351,13 +353,7 @@ def test_silent_connections_are_closed_and_the_front_stops_with_the_gateway_behi
 
 
 def test_a_killed_front_takes_the_gateway_behind_it_along(app, gateway_env):
-    port = free_port()
-    env = {**os.environ, **gateway_env, "PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1",
-           "GUNICORN_WORKER_CLASS": "gevent", "FLASK_APP": "permitto_gateway.app:create_app"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "permitto_gateway.front"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, timeout=60, proc=proc, what="the gateway's front")
+    proc, port = start_front(gateway_env)
     pids = inner_pids({"proc": proc})
     assert pids
     # gunicorn booted its worker: a worker still importing the app is waited for until the graceful timeout
