@@ -88,9 +88,11 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    script = Path(tempfile.mkdtemp()) / "report.lua"
+    folder = tempfile.TemporaryDirectory(prefix="permitto-bench-gateway-")
+    script = Path(folder.name) / "report.lua"
     script.write_text(LUA)
-    with running_system("bench_gw", overrides={"gateway": {"RATE_LIMIT_USER_PER_MINUTE": "100000000"}}) as stack:
+    overrides = {"gateway": {"RATE_LIMIT_USER_PER_MINUTE": "100000000"}}
+    with folder, running_system("bench_gw", overrides=overrides) as stack:
         password = json.loads((stack.var_dir / "demo-users.json").read_text())[0]["password"]
         gateway = f"http://127.0.0.1:{stack.ports['gateway']}"
         token, permit_id = seed(gateway, password, count=60)

@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from devstack.engines import free_port, stop_process, wait_for_port
+from devstack.engines import free_port, remove_scratch, stop_process, wait_for_port
 from devstack.processes import SERVICE_BY_NAME, service_env
 from devstack.stack import REPO_ROOT, running_system
 from gateway import LUA, cpu_seconds, seed, wrk  # bench/gateway.py, beside this script
@@ -183,6 +183,7 @@ def main() -> None:
             stop_process(floor)
             if nginx is not None:
                 stop_process(nginx)
+    remove_scratch(base, "the benchmark's folder")
 
 
 def report(results: dict[tuple[str, int, str], list[dict[str, float]]], args: argparse.Namespace) -> None:

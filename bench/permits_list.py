@@ -24,7 +24,7 @@ import jwt
 import psycopg
 import requests
 
-from devstack.engines import Postgres, Redis, free_port, wait_for_port
+from devstack.engines import Postgres, Redis, free_port, remove_scratch, wait_for_port
 from devstack.stack import REPO_ROOT
 from permitto_common.keygen import ensure_keys
 
@@ -176,6 +176,7 @@ def main() -> None:
             service.wait(20)
         for engine in reversed(engines):
             engine.stop()
+        remove_scratch(base, "the benchmark's folder")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ def outage_system():
                                    # longer than a restart of permits takes on a busy 2-core machine)
                                    "permits": {"SWEEP_INTERVAL_SECONDS": "3", "GUNICORN_TIMEOUT": "20"}}) as stack:
         yield stack
+    # its databases, Redis's file, the logs and every process's metrics: nothing of it is left in /tmp
+    assert not stack.var_dir.exists() or os.environ.get("PERMITTO_KEEP_SCRATCH") == "1"
 
 
 @pytest.fixture(scope="module")

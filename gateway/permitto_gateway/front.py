@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -860,6 +861,9 @@ def main() -> None:
     env = dict(os.environ)
     folder = tempfile.mkdtemp(prefix="permitto-gateway-")
     inner_socket = os.path.join(folder, "gateway.sock")
+    if len(os.fsencode(inner_socket)) > 107:  # sun_path holds 108 bytes with its terminating zero
+        shutil.rmtree(folder, ignore_errors=True)
+        sys.exit(f"the gateway's socket path is too long for a Unix socket: {inner_socket} (set a shorter TMPDIR)")
     hops = int(env.get("TRUSTED_PROXY_HOPS", "0") or 0)
     inner_env = {**env, "WEB_FRONT": "", "GUNICORN_BIND": f"unix:{inner_socket}",
                  "TRUSTED_PROXY_HOPS": str(hops + 1)}
@@ -874,9 +878,7 @@ def main() -> None:
         if child.poll() is None:
             child.terminate()
             child.wait(timeout=30)
-        with contextlib.suppress(OSError):
-            os.unlink(inner_socket)
-            os.rmdir(folder)
+        shutil.rmtree(folder, ignore_errors=True)  # the socket, when gunicorn left it
     sys.exit(code)
 
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,11 +24,14 @@ ORIGIN = "https://app.permitto.example"
 PER_USER = 20
 
 
-def start_front(gateway_env, *, sink=subprocess.DEVNULL, **settings):
-    """`python -m permitto_gateway.front` as production starts it, on a port of its own; (process, port)."""
+def start_front(gateway_env, scratch, *, sink=subprocess.DEVNULL, **settings):
+    """`python -m permitto_gateway.front` as production starts it, on a port of its own; (process, port).
+    The folders it makes itself (its socket's, the metrics') go in scratch, a folder of the test's own (see
+    short_scratch): a front killed on purpose cannot remove its own."""
     port = free_port()
     env = {**os.environ, **gateway_env, "PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1",
-           "GUNICORN_WORKER_CLASS": "gevent", "FLASK_APP": "permitto_gateway.app:create_app", **settings}
+           "GUNICORN_WORKER_CLASS": "gevent", "FLASK_APP": "permitto_gateway.app:create_app", "TMPDIR": str(scratch),
+           **settings}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     proc = subprocess.Popen([sys.executable, "-m", "permitto_gateway.front"], env=env, stdout=sink,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -39,17 +43,26 @@ def start_front(gateway_env, *, sink=subprocess.DEVNULL, **settings):
     return proc, port
 
 
+def short_scratch():
+    """A folder directly in /tmp: the front's Unix socket goes two levels below it, and a socket's path
+    must stay under 108 bytes, which pytest's own folders (per worker, per test) can pass."""
+    return tempfile.TemporaryDirectory(prefix="permitto-front-test-")
+
+
 @pytest.fixture(scope="module")
-def front(app, gateway_env, tmp_path_factory):
+def front(app, gateway_env):
     """The front's URL, its process, and the file its log lines go to."""
-    log_file = tmp_path_factory.mktemp("front") / "front.log"
-    with log_file.open("wb") as sink:
-        proc, port = start_front(gateway_env, sink=sink, LOG_LEVEL="INFO", RATE_LIMIT_USER_PER_MINUTE=str(PER_USER))
-    try:
-        yield {"url": f"http://127.0.0.1:{port}", "port": port, "proc": proc, "log": log_file}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with short_scratch() as scratch:
+        log_file = Path(scratch) / "front.log"
+        with log_file.open("wb") as sink:
+            proc, port = start_front(
+                gateway_env, scratch, sink=sink, LOG_LEVEL="INFO", RATE_LIMIT_USER_PER_MINUTE=str(PER_USER)
+            )
+        try:
+            yield {"url": f"http://127.0.0.1:{port}", "port": port, "proc": proc, "log": log_file}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def bearer(token, **extra):
@@ -332,8 +345,14 @@ def test_what_the_front_serves_is_logged_and_counted(front, mint, gateway_env):
                and 'method="GET"' in line and 'status="207"' in line for line in metrics.splitlines())
 
 
-def test_silent_connections_are_closed_and_the_front_stops_with_the_gateway_behind_it(app, gateway_env):
-    proc, port = start_front(gateway_env, KEEP_ALIVE_SECONDS="1")
+@pytest.fixture
+def scratch():
+    with short_scratch() as folder:
+        yield folder
+
+
+def test_silent_connections_are_closed_and_the_front_stops_with_the_gateway_behind_it(app, gateway_env, scratch):
+    proc, port = start_front(gateway_env, scratch, KEEP_ALIVE_SECONDS="1")
     pids = inner_pids({"proc": proc})
     with socket.create_connection(("127.0.0.1", port), timeout=10) as idle, \
             socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
@@ -351,9 +370,8 @@ def test_silent_connections_are_closed_and_the_front_stops_with_the_gateway_behi
     assert not running(pids)
 
 
-
-def test_a_killed_front_takes_the_gateway_behind_it_along(app, gateway_env):
-    proc, port = start_front(gateway_env)
+def test_a_killed_front_takes_the_gateway_behind_it_along(app, gateway_env, scratch):
+    proc, port = start_front(gateway_env, scratch)
     pids = inner_pids({"proc": proc})
     assert pids
     # gunicorn booted its worker: a worker still importing the app is waited for until the graceful timeout

@@ -361,3 +361,13 @@ class MailCatcher:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+def remove_scratch(folder: Path, what: str) -> None:
+    """A run's folder of its own in /tmp, removed once its engines have stopped (a database each, a
+    hundred megabytes and more, which runs left behind), or kept when PERMITTO_KEEP_SCRATCH=1, to read
+    its logs after a failure."""
+    if os.environ.get("PERMITTO_KEEP_SCRATCH") == "1":
+        print(f"kept {what}: {folder}", file=sys.stderr)
+        return
+    shutil.rmtree(folder, ignore_errors=True)

@@ -18,7 +18,7 @@ import pytest
 
 from permitto_common.keygen import ensure_keys
 
-from .engines import Postgres, Redis, ensure_database, free_port
+from .engines import Postgres, Redis, ensure_database, free_port, remove_scratch
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,7 @@ def test_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     finally:
         for engine in reversed(started):
             engine.stop()
+        remove_scratch(base, "the tests' engines' folder")
 
 
 def service_env(engines: TestEngines, service: str, *, database: bool = True, **extra: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from typing import IO, TypeVar
 
 from permitto_common.keygen import ensure_keys
 
-from .engines import MailCatcher, Postgres, Redis, S3Server, kill_group, process_alive, stop_process
+from .engines import MailCatcher, Postgres, Redis, S3Server, kill_group, process_alive, remove_scratch, stop_process
 from .processes import BUCKET, SERVICE_BY_NAME, SERVICES, Endpoints, Process, processes, service_env
 
 E = TypeVar("E")
@@ -186,9 +187,17 @@ class Stack:
     # long-running processes -----------------------------------------------------------------------
     def start_process(self, process: Process) -> Running:
         log_file = open(self.var_dir / "log" / f"{process.name}.log", "ab")  # noqa: SIM115 (closed by the pump)
+        env = self.env_for(process.service)
+        if process.mode == "web" and "PROMETHEUS_MULTIPROC_DIR" not in env:
+            # gunicorn's processes share their metrics here: in the stack's folder, not a new one in /tmp
+            # each start (the entrypoint's own, which nothing removes), and emptied as a new process starts
+            metrics = self.var_dir / "metrics" / process.name
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
         popen = subprocess.Popen(
             [sys.executable, "-m", "permitto_common.entrypoint", process.mode],
-            env=self.env_for(process.service),
+            env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -321,6 +330,8 @@ def running_system(prefix: str, *, overrides: dict[str, dict[str, str]] | None =
         stack.stop_all()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        remove_scratch(stack.var_dir, "the system's folder (its databases and logs)")
+
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

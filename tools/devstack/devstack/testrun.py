@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from .browser import find_chromium
-from .engines import Postgres, Redis, free_port
+from .engines import Postgres, Redis, free_port, remove_scratch
 from .stack import REPO_ROOT
 from .webbuild import WebBuildError, ensure_built, ensure_dependencies, npm
 
@@ -184,6 +184,7 @@ def main() -> None:
     if "cross" in steps:
         chromium.start()
     workers = env.get("PYTEST_WORKERS", "2")
+    base: Path | None = None
     try:
         if {"unit", "cross", "delivery"} & set(steps):
             base = Path(tempfile.mkdtemp(prefix="permitto-testrun-"))
@@ -239,6 +240,8 @@ def main() -> None:
             step.stop()  # a step that failed before it was waited for stops it too
         for engine in reversed(started):
             engine.stop()
+        if base is not None:
+            remove_scratch(base, "the test run's engines' folder")
 
 
 if __name__ == "__main__":
