@@ -22,10 +22,13 @@ WORKER_STATE = """async () => {
 
 def worker_ready(page, seconds: float = 30) -> None:
     """Wait, for a bounded time, until the page's service worker is active. navigator.serviceWorker.ready
-    never settles when the worker fails to install, so awaited bare it hangs until pytest's own limit."""
+    never settles when the worker fails to install, so awaited bare it hangs until pytest's own limit.
+    Every wait_for_function here is given a function, never a bare expression: Playwright evaluates an
+    expression again at each poll, which the app's CSP (no 'unsafe-eval') refuses after the first, so a
+    worker not ready at once failed the test; a function is evaluated once and then called."""
     page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.__workerReady = true; }); }")
     try:
-        page.wait_for_function("window.__workerReady === true", timeout=seconds * 1000)
+        page.wait_for_function("() => window.__workerReady === true", timeout=seconds * 1000)
     except PlaywrightTimeout:
         raise AssertionError(f"the service worker was not active after {seconds:g} s; "
                              f"its registration: {page.evaluate(WORKER_STATE)}") from None
@@ -35,7 +38,7 @@ def controlled(screen) -> None:
     """Wait for the service worker, then reload so it controls the page (it does not before)."""
     worker_ready(screen.page)
     screen.page.reload()
-    screen.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    screen.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def test_the_app_is_served_with_its_own_caching_and_security_headers(gateway, built_app):
